@@ -1,0 +1,96 @@
+//! sfgen: compiles object-oriented Python ("stateful entities", `@stateflow` classes) into
+//! stateful dataflow programs and writes deployable projects for several runtimes.
+//!
+//! The pipeline, one module per stage: [`parse`] → [`analyse`] → [`split`] → [`ir`] →
+//! [`emit`] → [`write`]. The library does all the work; `main.rs` is a thin CLI.
+
+pub mod analyse;
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod parse;
+pub mod split;
+pub mod syntax;
+pub mod write;
+
+use diag::{Code, Diagnostic};
+
+/// The result of compiling one app: the IR when there were no errors, and every
+/// diagnostic (errors and warnings) in source order.
+pub struct Compiled {
+    pub ir: Option<ir::Ir>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The source as text (invalid UTF-8 replaced), for rendering diagnostics.
+    pub text: String,
+}
+
+impl Compiled {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+
+    /// Renders the diagnostics like rustc does.
+    pub fn render(&self, path: &str, color: bool) -> String {
+        diag::render(
+            &self.diagnostics,
+            &diag::Source::new(path, &self.text),
+            color,
+        )
+    }
+}
+
+/// The file name part of a path, as generated files mention it.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// Compiles the bytes of an app (read from `path`) to the IR.
+pub fn compile(bytes: &[u8], path: &str) -> Compiled {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let at = String::from_utf8_lossy(&bytes[..e.valid_up_to()]).len() as u32;
+            let d = Diagnostic::error(
+                Code::NotUtf8,
+                "the file is not valid UTF-8",
+                syntax::Span::new(at, at + 1),
+            )
+            .label("invalid byte here")
+            .hint("save the file as UTF-8 (Python source files are UTF-8 by default)");
+            return Compiled {
+                ir: None,
+                diagnostics: vec![d],
+                text,
+            };
+        }
+    };
+    let module = match parse::parse_module(&text, path) {
+        Ok(m) => m,
+        Err(d) => {
+            return Compiled {
+                ir: None,
+                diagnostics: vec![d],
+                text,
+            }
+        }
+    };
+    let (app, mut diagnostics) = analyse::analyse(&module, &text);
+    diag::sort(&mut diagnostics);
+    let ir = if diagnostics.iter().any(|d| d.is_error()) {
+        None
+    } else {
+        let src = diag::Source::new(file_name(path), &text);
+        Some(ir::build(&app, &src, file_name(path)))
+    };
+    Compiled {
+        ir,
+        diagnostics,
+        text,
+    }
+}
+
+/// Generates the whole output tree of `target` (with its manifest) from the IR.
+pub fn generate(ir: &ir::Ir, target: emit::Target) -> emit::FileTree {
+    write::with_manifest(emit::normalise(emit::emit_tree(ir, target)))
+}

@@ -1,0 +1,28 @@
+from stateflow import stateflow
+
+
+@stateflow
+class Account:
+    def __init__(self, iban: str):
+        self.iban: str = iban
+        self.balance: int = 0
+
+    def __key__(self):
+        return self.iban
+
+    def deposit(self, amount: int) -> int:
+        self.balance += amount
+        return self.balance
+
+    def deposit(self, amount: int, note: str) -> int:
+        self.balance += amount
+        return self.balance
+
+
+@stateflow
+class Account:
+    def __init__(self, iban: str):
+        self.iban: str = iban
+
+    def __key__(self):
+        return self.iban

@@ -1,0 +1,12 @@
+from stateflow import stateflow
+
+
+@stateflow
+class Account:
+    def __init__(self, iban: str):
+        self.iban: str = iban
+        self.balance: int = 0
+
+    def deposit(self, amount: int) -> int:
+        self.balance += amount
+        return self.balance

@@ -13,6 +13,9 @@ use crate::syntax::*;
 pub struct Ir {
     /// File name of the app (no directories: output must not depend on where it lives).
     pub source: String,
+    /// The app's module docstring, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docstring: Option<String>,
     /// The app's top-level code and entities, in source order.
     pub module: Vec<ModuleItem>,
     pub entities: Vec<Entity>,
@@ -217,7 +220,12 @@ fn lines(src: &Source<'_>, spans: impl IntoIterator<Item = Span>) -> String {
 /// Builds the IR of an analysed app.
 pub fn build(app: &App, src: &Source<'_>, file_name: &str) -> Ir {
     let mut module = vec![];
-    for item in &app.items {
+    let mut docstring = None;
+    for (i, item) in app.items.iter().enumerate() {
+        if let (0, Item::Code(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Const(Const::Str(d)), .. }), .. })) = (i, item) {
+            docstring = Some(d.clone());
+            continue;
+        }
         match item {
             Item::Code(s) => module.push(ModuleItem::Code {
                 lines: lines(src, [s.span]),
@@ -237,6 +245,7 @@ pub fn build(app: &App, src: &Source<'_>, file_name: &str) -> Ir {
         .collect();
     Ir {
         source: file_name.to_string(),
+        docstring,
         module,
         entities,
         graph,

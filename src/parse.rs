@@ -505,8 +505,8 @@ mod tests {
             "z = (a if b else c) if d else e",
         );
         check("f(x=1, *a, **k)\n", "f(*a, x=1, **k)");
-        check("t = 1,\n", "t = (1,)");
-        check("a, b = b, a\n", "a, b = (b, a)");
+        check("t = 1,\n", "t = 1,");
+        check("a, b = b, a\n", "a, b = b, a");
         check(
             "s = f'{x!r:>{w}} {{}} {d[\"k\"]}'\n",
             "s = f\"{x!r:>{w}} {{}} {d['k']}\"",

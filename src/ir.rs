@@ -21,6 +21,10 @@ pub struct Ir {
     pub entities: Vec<Entity>,
     pub graph: Graph,
     pub events: Vec<EventKind>,
+    /// Cycles of calls between entities (`A.f → B.g (line 12)` ...): two concurrent
+    /// requests can wait on each other along them; the runtime detects the deadlock.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub call_cycles: Vec<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -218,7 +222,7 @@ fn lines(src: &Source<'_>, spans: impl IntoIterator<Item = Span>) -> String {
 }
 
 /// Builds the IR of an analysed app.
-pub fn build(app: &App, src: &Source<'_>, file_name: &str) -> Ir {
+pub fn build(app: &App, cycles: &[Vec<crate::cycles::Site>], src: &Source<'_>, file_name: &str) -> Ir {
     let mut module = vec![];
     let mut docstring = None;
     for (i, item) in app.items.iter().enumerate() {
@@ -246,6 +250,10 @@ pub fn build(app: &App, src: &Source<'_>, file_name: &str) -> Ir {
     Ir {
         source: file_name.to_string(),
         docstring,
+        call_cycles: cycles
+            .iter()
+            .map(|c| c.iter().map(|s| format!("{} (line {})", crate::cycles::describe(s), src.line(s.span.lo))).collect())
+            .collect(),
         module,
         entities,
         graph,

@@ -5,6 +5,7 @@
 //! [`emit`] → [`write`]. The library does all the work; `main.rs` is a thin CLI.
 
 pub mod analyse;
+pub mod cycles;
 pub mod diag;
 pub mod emit;
 pub mod ir;
@@ -76,13 +77,15 @@ pub fn compile(bytes: &[u8], path: &str) -> Compiled {
         }
     };
     let (app, mut diagnostics) = analyse::analyse(&module, &text);
-    diag::sort(&mut diagnostics);
     let ir = if diagnostics.iter().any(|d| d.is_error()) {
         None
     } else {
+        let cycles = cycles::find(&app);
+        diagnostics.extend(cycles::warnings(&cycles));
         let src = diag::Source::new(file_name(path), &text);
-        Some(ir::build(&app, &src, file_name(path)))
+        Some(ir::build(&app, &cycles, &src, file_name(path)))
     };
+    diag::sort(&mut diagnostics);
     Compiled {
         ir,
         diagnostics,

@@ -1249,12 +1249,33 @@ fn target_reads(t: &Expr, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Names an expression reads from the enclosing function: not the parameters of a lambda
+/// nor the targets of a comprehension, which are its own scope.
 fn expr_reads(e: &Expr, out: &mut BTreeSet<String>) {
-    walk_expr(e, &mut |x| {
-        if let ExprKind::Name(n) = &x.kind {
-            out.insert(n.clone());
+    let own_scope: Vec<String> = match &e.kind {
+        ExprKind::Lambda(params, _) => all_params(params).map(|p| p.name.clone()).collect(),
+        ExprKind::ListComp(_, gens) | ExprKind::SetComp(_, gens) | ExprKind::GeneratorExp(_, gens) | ExprKind::DictComp(_, _, gens) => {
+            let mut v = vec![];
+            gens.iter().for_each(|g| target_names(&g.target, &mut v));
+            v
         }
-    });
+        ExprKind::Name(n) => {
+            out.insert(n.clone());
+            return;
+        }
+        _ => vec![],
+    };
+    if own_scope.is_empty() {
+        for c in expr_children(e) {
+            expr_reads(c, out);
+        }
+        return;
+    }
+    let mut inner = BTreeSet::new();
+    for c in expr_children(e) {
+        expr_reads(c, &mut inner);
+    }
+    out.extend(inner.into_iter().filter(|n| !own_scope.contains(n)));
 }
 
 fn term_reads(t: &Term, out: &mut BTreeSet<String>) {

@@ -128,15 +128,15 @@ class Search:
         scored: List[List] = []
         _sf_seq = list(self.hotels)
         _sf_i = 0
-        return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "pair", "scored")))
+        return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "scored")))
 
     def _sf_nearby_1(self, _sf_v):
         # app.py:87-88
         _sf_i = _sf_v["_sf_i"]
         _sf_seq = _sf_v["_sf_seq"]
         if _sf_i < len(_sf_seq):
-            return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "pair", "scored")))
-        return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("in_day", "out_day", "pair", "scored")))
+            return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "scored")))
+        return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("in_day", "out_day", "scored")))
 
     def _sf_nearby_2(self, _sf_v):
         # app.py:87-88
@@ -146,12 +146,10 @@ class Search:
         lon = _sf_v["lon"]
         hotel = _sf_seq[_sf_i]
         _sf_i += 1
-        return _sf.Call(hotel, "distance_to", (lat, lon), {}, resume=4, into="_sf_distance_to", vars=_sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "hotel", "in_day", "lat", "lon", "out_day", "pair", "scored")))
+        return _sf.Call(hotel, "distance_to", (lat, lon), {}, resume=4, into="_sf_distance_to", vars=_sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "hotel", "in_day", "lat", "lon", "out_day", "scored")))
 
     def _sf_nearby_3(self, _sf_v):
         # app.py:89-94
-        if "pair" in _sf_v:
-            pair = _sf_v["pair"]
         scored = _sf_v["scored"]
         scored.sort(key=lambda pair: pair[0])
         profiles: List[Dict[str, str]] = []
@@ -165,7 +163,7 @@ class Search:
         hotel = _sf_v["hotel"]
         scored = _sf_v["scored"]
         scored.append([_sf_distance_to, hotel])
-        return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "pair", "scored")))
+        return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "scored")))
 
     def _sf_nearby_5(self, _sf_v):
         # app.py:91-94

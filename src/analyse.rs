@@ -291,37 +291,79 @@ struct Ctx<'a> {
     module_names: BTreeSet<String>,
     fields: BTreeMap<String, BTreeMap<String, Ty>>,
     methods: BTreeMap<String, BTreeMap<String, Ty>>,
-    _src: &'a str,
+    /// Calls to methods of self, per (entity, calling method), with where they are: once
+    /// it is known which methods are split, those in a position that cannot suspend are
+    /// errors.
+    self_sites: BTreeMap<(String, String), Vec<SelfSite>>,
+    src: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(src: &'a str) -> Ctx<'a> {
+        Ctx {
+            diags: vec![],
+            entity_names: BTreeSet::new(),
+            plain_classes: BTreeSet::new(),
+            module_names: BTreeSet::new(),
+            fields: BTreeMap::new(),
+            methods: BTreeMap::new(),
+            self_sites: BTreeMap::new(),
+            src,
+        }
+    }
+}
+
+/// Where an expression is, for the positions a remote operation cannot be in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// An ordinary position of a method body: the split can suspend here.
+    Plain,
+    /// Inside a `try` or `with` statement (`kw`, whose first line is at `span`).
+    Guarded { kw: &'static str, span: Span },
+    /// Inside a lambda, comprehension or nested function (`what`).
+    Nested(&'static str),
+    /// A `for` target.
+    ForTarget,
+    /// In `__init__`.
+    Init,
+    /// Inside a statement sfgen keeps as text (`match`): it cannot be split.
+    Opaque,
+    /// Not called but taken as a value (`key=self.price_of`): called later, by code that
+    /// cannot suspend.
+    Escaped,
+}
+
+/// A call `self.<method>(...)` in a method body.
+#[derive(Clone, Debug)]
+struct SelfSite {
+    method: String,
+    span: Span,
+    place: Place,
 }
 
 /// Analyses a parsed module. Returns the model and every diagnostic (errors and warnings);
 /// the model is only meaningful when there is no error.
 pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
-    let mut cx = Ctx {
-        diags: vec![],
-        entity_names: BTreeSet::new(),
-        plain_classes: BTreeSet::new(),
-        module_names: BTreeSet::new(),
-        fields: BTreeMap::new(),
-        methods: BTreeMap::new(),
-        _src: src,
-    };
+    let mut cx = Ctx::new(src);
 
     // Pass 1: which classes are entities, what the module defines.
     let mut entity_defs: Vec<(&ClassDef, Span)> = vec![];
+    let mut first_plain_class: Option<&ClassDef> = None;
     for s in &module.body {
         match &s.kind {
             StmtKind::ClassDef(c) if c.decorators.iter().any(is_stateflow_decorator) => {
                 if !cx.entity_names.insert(c.name.clone()) {
-                    cx.diags.push(
-                        Diagnostic::error(
-                            Code::Duplicate,
-                            format!("entity `{}` is defined twice", c.name),
-                            c.name_span,
-                        )
-                        .label("second definition")
-                        .hint("give each @stateflow class its own name"),
-                    );
+                    let mut d = Diagnostic::error(
+                        Code::Duplicate,
+                        format!("entity `{}` is defined twice", c.name),
+                        c.name_span,
+                    )
+                    .label("second definition")
+                    .hint("give each @stateflow class its own name, or merge the two definitions");
+                    if let Some((first, _)) = entity_defs.iter().find(|(e, _)| e.name == c.name) {
+                        d = d.note(first.name_span, "first defined here");
+                    }
+                    cx.diags.push(d);
                     continue;
                 }
                 entity_defs.push((c, s.span));
@@ -329,26 +371,42 @@ pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
             StmtKind::ClassDef(c) => {
                 cx.plain_classes.insert(c.name.clone());
                 cx.module_names.insert(c.name.clone());
+                first_plain_class.get_or_insert(c);
             }
             _ => {}
         }
         bound_names(s, &mut cx.module_names);
     }
     for s in &module.body {
-        let mut names = BTreeSet::new();
-        bound_names(s, &mut names);
-        for n in names {
+        for (n, span) in bound_name_spans(s) {
             if RESERVED_TOP.contains(&n.as_str()) || n.starts_with("_sf_") {
-                cx.diags.push(reserved(&n, s.span));
+                cx.diags.push(reserved(&n, span));
             }
         }
     }
     if entity_defs.is_empty() {
-        cx.diags.push(
-            Diagnostic::error(Code::NoEntities, "no @stateflow class in this file", Span::new(0, 0))
-                .label("sfgen compiles the @stateflow classes of this file")
-                .hint("mark each stateful entity class with `@stateflow` (from stateflow import stateflow)"),
-        );
+        let d = match (module.body.is_empty(), first_plain_class) {
+            (true, _) => Diagnostic::error(
+                Code::NoEntities,
+                "no @stateflow class in this file: it is empty",
+                Span::new(0, 0),
+            ),
+            (false, Some(c)) => Diagnostic::error(
+                Code::NoEntities,
+                "no @stateflow class in this file",
+                c.name_span,
+            )
+            .label(format!("`{}` is not marked @stateflow", c.name)),
+            (false, None) => Diagnostic::error(
+                Code::NoEntities,
+                "no @stateflow class in this file",
+                module.body[0].span,
+            )
+            .label("the file defines no class"),
+        };
+        cx.diags.push(d.hint(
+            "mark each stateful entity class with `@stateflow` (`from stateflow import stateflow`)",
+        ));
     }
 
     // Pass 2: fields and method signatures of every entity (needed to type remote calls).
@@ -380,7 +438,7 @@ pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
     for (c, span) in &entity_defs {
         entities.push(entity(&mut cx, c, *span));
     }
-    decide_split(&mut entities);
+    decide_split(&mut entities, &mut cx);
 
     let mut items = vec![];
     let mut idx = 0;
@@ -409,32 +467,64 @@ fn reserved(name: &str, span: Span) -> Diagnostic {
 
 /// Names a top-level statement binds.
 fn bound_names(s: &Stmt, out: &mut BTreeSet<String>) {
+    out.extend(bound_name_spans(s).into_iter().map(|(n, _)| n));
+}
+
+/// Names a statement binds, each with the span of where it is bound (the name itself
+/// when the syntax tree has its span, else the statement).
+fn bound_name_spans(s: &Stmt) -> Vec<(String, Span)> {
+    let mut out = vec![];
     match &s.kind {
-        StmtKind::ClassDef(c) => {
-            out.insert(c.name.clone());
-        }
-        StmtKind::FunctionDef(f) => {
-            out.insert(f.name.clone());
-        }
-        StmtKind::Assign(ts, _) => {
-            let mut v = vec![];
-            ts.iter().for_each(|t| target_names(t, &mut v));
-            out.extend(v);
-        }
+        StmtKind::ClassDef(c) => out.push((c.name.clone(), c.name_span)),
+        StmtKind::FunctionDef(f) => out.push((f.name.clone(), f.name_span)),
+        StmtKind::Assign(ts, _) => ts.iter().for_each(|t| target_name_spans(t, &mut out)),
         StmtKind::AnnAssign { target, .. } | StmtKind::AugAssign(target, _, _) => {
-            let mut v = vec![];
-            target_names(target, &mut v);
-            out.extend(v);
+            target_name_spans(target, &mut out)
         }
+        StmtKind::For { target, .. } => target_name_spans(target, &mut out),
+        // `type Alias = ...` (kept as text).
+        StmtKind::Raw { text, .. } => {
+            let mut words = text.split_whitespace();
+            if words.next() == Some("type") {
+                if let Some(n) = words.next() {
+                    let n: String = n
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !n.is_empty() {
+                        out.push((n, s.span));
+                    }
+                }
+            }
+        }
+        StmtKind::With { items, .. } => items
+            .iter()
+            .filter_map(|(_, t)| t.as_ref())
+            .for_each(|t| target_name_spans(t, &mut out)),
         StmtKind::Import(names) | StmtKind::ImportFrom { names, .. } => {
             for a in names {
                 let n = a
                     .asname
                     .clone()
                     .unwrap_or_else(|| a.name.split('.').next().unwrap_or("").to_string());
-                out.insert(n);
+                if n != "*" {
+                    out.push((n, s.span));
+                }
             }
         }
+        _ => {}
+    }
+    out
+}
+
+/// Names bound by an assignment target, with their spans.
+fn target_name_spans(t: &Expr, out: &mut Vec<(String, Span)>) {
+    match &t.kind {
+        ExprKind::Name(n) => out.push((n.clone(), t.span)),
+        ExprKind::Tuple(xs) | ExprKind::List(xs) => {
+            xs.iter().for_each(|x| target_name_spans(x, out))
+        }
+        ExprKind::Starred(x) => target_name_spans(x, out),
         _ => {}
     }
 }
@@ -640,8 +730,8 @@ fn collect_fields(cx: &mut Ctx<'_>, c: &ClassDef) -> Vec<Field> {
                 format!("entity `{}` has no `__init__`", c.name),
                 c.name_span,
             )
-            .label("no constructor")
-            .hint("declare every field in `__init__` as `self.name: Type = value`"),
+            .label("no `__init__`")
+            .hint("add `def __init__(self, ...) -> None:` that declares every field as `self.name: Type = value`"),
         );
         return fields;
     };
@@ -651,6 +741,8 @@ fn collect_fields(cx: &mut Ctx<'_>, c: &ClassDef) -> Vec<Field> {
         } => {
             if let Some(n) = target.as_self_attr() {
                 if !fields.iter().any(|f| f.name == n) {
+                    warn_unknown_types(cx, annotation);
+                    check_not_plain_class(cx, annotation, &format!("field `{n}`"));
                     let ty = ann_type(cx, annotation);
                     fields.push(Field {
                         name: n.to_string(),
@@ -743,32 +835,92 @@ fn entity(cx: &mut Ctx<'_>, c: &ClassDef, span: Span) -> Entity {
         StmtKind::FunctionDef(f) if f.name == "__key__" => Some(f),
         _ => None,
     });
+    let has_init = c
+        .body
+        .iter()
+        .any(|s| matches!(&s.kind, StmtKind::FunctionDef(f) if f.name == "__init__"));
+    let field_list = fields
+        .iter()
+        .map(|f| format!("`{}`", f.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let example = fields.first().map(|f| f.name.as_str()).unwrap_or("<field>");
     match key_fn {
         None => cx.diags.push(
-            Diagnostic::error(Code::MissingKey, format!("entity `{name}` has no `__key__` method"), c.name_span)
-                .label("no key")
-                .hint("add `def __key__(self): return self.<field>`: the field that identifies each instance"),
+            Diagnostic::error(
+                Code::MissingKey,
+                format!("entity `{name}` has no `__key__` method"),
+                c.name_span,
+            )
+            .label("no `__key__`")
+            .hint(format!(
+                "add `def __key__(self): return self.{example}`, returning the field that \
+                     identifies each `{name}` and never changes"
+            )),
         ),
         Some(f) => {
             let body: Vec<&Stmt> = f.body.iter().filter(|s| !is_docstring(s)).collect();
-            let field = match body.as_slice() {
-                [Stmt { kind: StmtKind::Return(Some(e)), .. }] => e.as_self_attr().map(|a| a.to_string()),
-                _ => None,
+            let bad = |msg: String, span: Span, label: &str, hint: String| {
+                Diagnostic::error(Code::BadKey, msg, span)
+                    .label(label)
+                    .hint(hint)
             };
-            match field {
-                Some(k) if fields.iter().any(|f| f.name == k) => key = k,
-                _ => cx.diags.push(
-                    Diagnostic::error(Code::BadKey, "`__key__` must return exactly one field of the entity", body.first().map(|s| s.span).unwrap_or(f.name_span))
-                        .label("not a single `return self.<field>`")
-                        .hint("write `return self.<field>` with a field declared in `__init__`; the key never changes"),
-                ),
+            let store_hint = "compute the key in `__init__`, store it in a field \
+                              (`self.key: str = ...`) and write `return self.key`"
+                .to_string();
+            match body.as_slice() {
+                [Stmt {
+                    kind: StmtKind::Return(Some(e)),
+                    span,
+                }] => match e.as_self_attr() {
+                    Some(k) if fields.iter().any(|f| f.name == k) => key = k.to_string(),
+                    // Without `__init__` there are no fields: NoInit says it all.
+                    Some(_) if !has_init => {}
+                    Some(k) => cx.diags.push(bad(
+                        format!("`__key__` returns `self.{k}`, which is not a field of `{name}`"),
+                        e.span,
+                        "not declared in `__init__`",
+                        if field_list.is_empty() {
+                            format!("declare `self.{k}: Type = ...` in `__init__`")
+                        } else {
+                            format!(
+                                "return one of the fields declared in `__init__` ({field_list}), \
+                                 or declare `self.{k}` there"
+                            )
+                        },
+                    )),
+                    None => cx.diags.push(bad(
+                        "`__key__` must return one field of the entity".into(),
+                        if e.span == Span::default() {
+                            *span
+                        } else {
+                            e.span
+                        },
+                        "not a field of `self`",
+                        store_hint,
+                    )),
+                },
+                [] => cx.diags.push(bad(
+                    "`__key__` must return one field of the entity".into(),
+                    f.name_span,
+                    "`__key__` returns nothing",
+                    format!(
+                        "write `return self.{example}`, the field that identifies each `{name}`"
+                    ),
+                )),
+                [first, ..] => cx.diags.push(bad(
+                    "`__key__` must be a single `return self.<field>`".into(),
+                    first.span,
+                    "sfgen reads the key from a field, not from code",
+                    store_hint,
+                )),
             }
         }
     }
 
     // Class body: nested classes are not allowed; methods are analysed.
     let mut methods = vec![];
-    let mut seen = BTreeSet::new();
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
     for s in &c.body {
         match &s.kind {
             StmtKind::ClassDef(inner) => cx.diags.push(
@@ -781,7 +933,7 @@ fn entity(cx: &mut Ctx<'_>, c: &ClassDef, span: Span) -> Entity {
                 .hint("move the class to module level"),
             ),
             StmtKind::FunctionDef(f) => {
-                if !seen.insert(f.name.clone()) {
+                if let Some(first) = seen.get(&f.name) {
                     cx.diags.push(
                         Diagnostic::error(
                             Code::Duplicate,
@@ -789,10 +941,12 @@ fn entity(cx: &mut Ctx<'_>, c: &ClassDef, span: Span) -> Entity {
                             f.name_span,
                         )
                         .label("second definition")
-                        .hint("remove or rename one of them"),
+                        .note(*first, "first defined here")
+                        .hint("remove or rename one of them: Python would silently keep only the last one"),
                     );
                     continue;
                 }
+                seen.insert(f.name.clone(), f.name_span);
                 methods.push(method(cx, &name, &key, &fields, f));
             }
             _ => {}
@@ -812,15 +966,7 @@ fn entity(cx: &mut Ctx<'_>, c: &ClassDef, span: Span) -> Entity {
 }
 
 fn collect_fields_quiet(c: &ClassDef) -> Vec<Field> {
-    let mut cx = Ctx {
-        diags: vec![],
-        entity_names: BTreeSet::new(),
-        plain_classes: BTreeSet::new(),
-        module_names: BTreeSet::new(),
-        fields: BTreeMap::new(),
-        methods: BTreeMap::new(),
-        _src: "",
-    };
+    let mut cx = Ctx::new("");
     collect_fields(&mut cx, c)
 }
 
@@ -849,6 +995,10 @@ struct MethodCx<'c, 'a> {
     locals: BTreeMap<String, Ty>,
     remote: BTreeMap<Span, RemoteOp>,
     self_calls: BTreeSet<String>,
+    sites: Vec<SelfSite>,
+    /// Types of the parameters of lambdas passed where their arguments are known
+    /// (`sorted(items, key=lambda i: ...)`), by the span of the lambda.
+    lambda_hints: BTreeMap<Span, Vec<Option<Ty>>>,
     writes: bool,
 }
 
@@ -856,6 +1006,8 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
     let is_init = f.name == "__init__";
     let is_dunder = f.name.starts_with("__") && f.name.ends_with("__");
     let static_ = is_static(f);
+    // Parameters and results of these cross entities: their types must be JSON-like.
+    let crosses = is_init || (!is_dunder && !static_);
     if f.name.starts_with("_sf_") {
         cx.diags.push(reserved(&f.name, f.name_span));
     }
@@ -866,7 +1018,7 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
                 format!("entity method `{}` is `async`", f.name),
                 f.name_span,
             )
-            .label("async def")
+            .label("declared with `async def`")
             .hint("write a plain `def`: sfgen suspends methods at remote calls by itself"),
         );
     }
@@ -880,12 +1032,88 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
         .chain(f.params.args.iter().map(|p| (p, ParamKind::Positional)))
         .chain(f.params.kwonly.iter().map(|p| (p, ParamKind::KeywordOnly)))
         .collect();
-    for v in f.params.vararg.iter().chain(f.params.kwarg.iter()) {
+    for (v, stars) in f
+        .params
+        .vararg
+        .iter()
+        .map(|v| (v, "*"))
+        .chain(f.params.kwarg.iter().map(|v| (v, "**")))
+    {
+        let ann = v
+            .annotation
+            .as_ref()
+            .map(unparse_expr)
+            .unwrap_or_else(|| "Any".into());
+        let hint = if stars == "*" {
+            format!(
+                "take one list instead (`{}: List[{ann}]`): calls between entities are checked \
+                 against the signature",
+                v.name
+            )
+        } else {
+            format!(
+                "list each keyword parameter with its type, or take one dict (`{}: Dict[str, {ann}]`)",
+                v.name
+            )
+        };
+        // The span of the parameter starts at its name: widen it to the stars.
+        let lo = v.span.lo.saturating_sub(stars.len() as u32);
+        let span = if cx.src.get(lo as usize..v.span.lo as usize) == Some(stars) {
+            Span::new(lo, v.span.hi)
+        } else {
+            v.span
+        };
         cx.diags.push(
-            Diagnostic::error(Code::VarArgs, format!("`{}` takes variadic arguments", f.name), v.span)
-                .label("*args / **kwargs")
-                .hint("list each parameter with its type: calls between entities are checked against the signature"),
+            Diagnostic::error(
+                Code::VarArgs,
+                format!("entity method `{}` takes `{stars}{}`", f.name, v.name),
+                span,
+            )
+            .label("variadic parameter")
+            .hint(hint),
         );
+    }
+    if !static_ {
+        let hint_static = if is_dunder {
+            ""
+        } else {
+            "; for a helper that needs no entity, mark it @staticmethod or move it to module level"
+        };
+        let with_self = std::iter::once("self".to_string())
+            .chain(all.iter().map(|(p, _)| match &p.annotation {
+                Some(a) => format!("{}: {}", p.name, unparse_expr(a)),
+                None => p.name.clone(),
+            }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match all.first() {
+            None => cx.diags.push(
+                Diagnostic::error(
+                    Code::NoSelf,
+                    format!("method `{}` has no `self` parameter", f.name),
+                    f.name_span,
+                )
+                .label("Python passes the entity as the first argument")
+                .hint(format!("write `def {}({with_self})`{hint_static}", f.name)),
+            ),
+            Some((p, _)) if p.name != "self" => cx.diags.push(
+                Diagnostic::error(
+                    Code::NoSelf,
+                    format!(
+                        "the first parameter of method `{}` is `{}`, not `self`",
+                        f.name, p.name
+                    ),
+                    p.span,
+                )
+                .label("Python passes the entity here")
+                .hint(format!(
+                    "add `self` first (`def {}({with_self})`): sfgen finds the fields and \
+                     methods of the entity through `self`{hint_static}",
+                    f.name
+                )),
+            ),
+            _ => {}
+        }
     }
     let mut locals = BTreeMap::new();
     for (i, (p, kind)) in all.iter().enumerate() {
@@ -893,27 +1121,23 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
             cx.diags.push(reserved(&p.name, p.span));
         }
         if i == 0 && !static_ {
-            if !matches!(p.name.as_str(), "self" | "cls") {
-                // A method whose first parameter is not self: leave it alone.
-            }
+            // `self` (whatever it is called).
             continue;
         }
         let ty = match &p.annotation {
             Some(a) => {
-                let mut unknown = vec![];
-                unknown_type_names(cx, a, &mut unknown);
-                for (n, sp) in unknown {
-                    let d = Diagnostic::error(Code::UnknownType, format!("unknown type `{n}`"), sp)
-                        .label("sfgen does not know this type")
-                        .hint("if it is an entity, mark its class with @stateflow; values crossing entities must be JSON-like");
-                    cx.diags.push(d);
+                warn_unknown_types(cx, a);
+                if crosses {
+                    check_not_plain_class(
+                        cx,
+                        a,
+                        &format!("parameter `{}` of `{}`", p.name, f.name),
+                    );
                 }
-                let t = ann_type(cx, a);
-                check_not_plain_class(cx, a, &f.name);
-                t
+                ann_type(cx, a)
             }
             None => {
-                if !is_dunder && !static_ || is_init {
+                if crosses {
                     cx.diags.push(
                         Diagnostic::error(
                             Code::UnannotatedParam,
@@ -925,8 +1149,9 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
                         )
                         .label("missing type")
                         .hint(format!(
-                            "write `{}: Type`; entity references are typed with the entity class",
-                            p.name
+                            "write `{}: Type` with a JSON-like type (`int`, `str`, `List[str]`, \
+                             ...) or, for a reference to an entity, its class (`{}: {entity}`)",
+                            p.name, p.name
                         )),
                     );
                 }
@@ -945,11 +1170,14 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
     }
     let returns = match &f.returns {
         Some(r) => {
-            check_not_plain_class(cx, r, &f.name);
+            warn_unknown_types(cx, r);
+            if crosses {
+                check_not_plain_class(cx, r, &format!("the result of `{}`", f.name));
+            }
             ann_type(cx, r)
         }
         None => {
-            if !is_dunder && !static_ {
+            if crosses && !is_init {
                 cx.diags.push(
                     Diagnostic::error(
                         Code::UnannotatedReturn,
@@ -973,20 +1201,28 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
         locals,
         remote: BTreeMap::new(),
         self_calls: BTreeSet::new(),
+        sites: vec![],
+        lambda_hints: BTreeMap::new(),
         writes: false,
     };
     // Types of locals: two rounds so that `x = y` after `y = ref.get()` is typed too.
     for _ in 0..2 {
         mc.infer_locals(&f.body);
     }
-    mc.check_body(&f.body, Region::Plain);
+    mc.check_body(&f.body, Place::Plain);
+    if f.returns.is_some() && !is_init {
+        mc.check_returns(f, &returns);
+    }
     let MethodCx {
         remote,
         self_calls,
         writes,
         locals,
+        sites,
         ..
     } = mc;
+    cx.self_sites
+        .insert((entity.to_string(), f.name.clone()), sites);
     Method {
         name: f.name.clone(),
         def: f.clone(),
@@ -1001,7 +1237,9 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
     }
 }
 
-fn check_not_plain_class(cx: &mut Ctx<'_>, ann: &Expr, method: &str) {
+/// NotAnEntity for plain (non-@stateflow) classes named in a type annotation of `place`
+/// (`parameter `x` of `m``, `the return type of `m``, `field `f``).
+fn check_not_plain_class(cx: &mut Ctx<'_>, ann: &Expr, place: &str) {
     let mut hits = vec![];
     walk_expr(ann, &mut |x| {
         let n = match &x.kind {
@@ -1010,25 +1248,41 @@ fn check_not_plain_class(cx: &mut Ctx<'_>, ann: &Expr, method: &str) {
             _ => None,
         };
         if let Some(n) = n {
-            if cx.plain_classes.contains(&n) {
+            if cx.plain_classes.contains(&n) && !cx.entity_names.contains(&n) {
                 hits.push((n, x.span));
             }
         }
     });
     for (n, sp) in hits {
         cx.diags.push(
-            Diagnostic::error(Code::NotAnEntity, format!("`{n}` is used as an entity type in `{method}` but is not a @stateflow class"), sp)
-                .label("not @stateflow")
-                .hint(format!("mark `class {n}` with @stateflow, or pass plain data (values crossing entities must be JSON-like)")),
+            Diagnostic::error(
+                Code::NotAnEntity,
+                format!("the type of {place} names `{n}`, which is not a @stateflow class"),
+                sp,
+            )
+            .label("plain class: its objects cannot cross entities or be stored as state")
+            .hint(format!(
+                "mark `class {n}` with @stateflow to make it an entity, or use JSON-like data \
+                 instead (dict, list, str, int, float, bool, None)"
+            )),
         );
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Region {
-    Plain,
-    /// Inside `try` or `with`.
-    Guarded,
+/// SW0001 for the names in an annotation sfgen does not know.
+fn warn_unknown_types(cx: &mut Ctx<'_>, ann: &Expr) {
+    let mut unknown = vec![];
+    unknown_type_names(cx, ann, &mut unknown);
+    for (n, sp) in unknown {
+        cx.diags.push(
+            Diagnostic::error(Code::UnknownType, format!("unknown type `{n}`"), sp)
+                .label("not defined or imported in this file")
+                .hint(format!(
+                    "define or import `{n}`; if it is an entity, mark its class with @stateflow \
+                     (values crossing entities must be JSON-like)"
+                )),
+        );
+    }
 }
 
 impl MethodCx<'_, '_> {
@@ -1056,7 +1310,9 @@ impl MethodCx<'_, '_> {
                 self.field_ty(&e, a)
             }
             ExprKind::Call { func, args, .. } => match &func.kind {
-                ExprKind::Name(n) if self.cx.entity_names.contains(n) => {
+                ExprKind::Name(n)
+                    if self.cx.entity_names.contains(n) && !self.locals.contains_key(n) =>
+                {
                     Some(Ty::Entity(n.clone()))
                 }
                 ExprKind::Name(n) if matches!(n.as_str(), "list" | "sorted" | "reversed") => args
@@ -1156,11 +1412,9 @@ impl MethodCx<'_, '_> {
         walk_stmts(body, false, &mut |s| match &s.kind {
             StmtKind::AnnAssign {
                 target, annotation, ..
-            } => {
-                if target.as_name().is_some() {
-                    work.push((target.clone(), None, true));
-                    work.push((annotation.clone(), None, false));
-                }
+            } if target.as_name().is_some() => {
+                work.push((target.clone(), None, true));
+                work.push((annotation.clone(), None, false));
             }
             StmtKind::Assign(ts, v) => {
                 for t in ts {
@@ -1241,17 +1495,106 @@ impl MethodCx<'_, '_> {
         self.type_of(iter)?.elem()
     }
 
-    fn check_body(&mut self, body: &[Stmt], region: Region) {
-        for s in body {
-            self.check_stmt(s, region);
+    /// SW0002: `return` values that disagree with the declared result type in a way that
+    /// matters (entity references typed as plain data, values from a `-> None` method).
+    fn check_returns(&mut self, f: &FuncDef, declared: &Ty) {
+        let mut values = vec![];
+        walk_stmts(&f.body, false, &mut |s| {
+            if let StmtKind::Return(Some(v)) = &s.kind {
+                values.push(v);
+            }
+        });
+        let name = &f.name;
+        for v in values {
+            if matches!(v.kind, ExprKind::Const(Const::None)) {
+                continue;
+            }
+            let actual = self.type_of(v);
+            let got = actual.as_ref().and_then(|t| t.entity());
+            let d = if *declared == Ty::None {
+                // Only values whose type is known: `return helper()` may well be None.
+                let Some(t) = actual
+                    .as_ref()
+                    .filter(|t| !matches!(t, Ty::None | Ty::Any | Ty::Other(_)))
+                else {
+                    continue;
+                };
+                let shown = format!("`-> {}`", t.show());
+                Diagnostic::error(
+                    Code::UnusedEntityResult,
+                    format!("`{name}` is declared `-> None` but returns a value"),
+                    v.span,
+                )
+                .label("returns a value")
+                .hint(format!(
+                    "annotate the method with {shown}, or return nothing"
+                ))
+            } else if let (Some(got), false) = (got, matches!(declared, Ty::Any)) {
+                match declared.entity() {
+                    Some(want) if want == got => continue,
+                    Some(want) => Diagnostic::error(
+                        Code::UnusedEntityResult,
+                        format!("`{name}` is declared to return entity `{want}` but returns entity `{got}`"),
+                        v.span,
+                    )
+                    .label(format!("reference to entity `{got}`"))
+                    .hint(format!(
+                        "declare `-> {got}`: callers call methods of the declared entity on the result"
+                    )),
+                    None if declared.mentions_entity() => continue,
+                    None => Diagnostic::error(
+                        Code::UnusedEntityResult,
+                        format!(
+                            "`{name}` returns a reference to entity `{got}` but is declared `-> {}`",
+                            declared.show()
+                        ),
+                        v.span,
+                    )
+                    .label(format!("reference to entity `{got}`"))
+                    .hint(format!(
+                        "declare `-> {got}`: callers only treat results typed with an entity class \
+                         as references, so calls on this one would not reach the entity"
+                    )),
+                }
+            } else if declared.entity().is_some()
+                && matches!(actual, Some(Ty::Int | Ty::Str))
+                && matches!(v.kind, ExprKind::Const(_))
+            {
+                let want = declared.entity().unwrap_or_default();
+                Diagnostic::error(
+                    Code::UnusedEntityResult,
+                    format!(
+                        "`{name}` is declared to return entity `{want}` but returns a constant"
+                    ),
+                    v.span,
+                )
+                .label("not an entity reference")
+                .hint(format!("return a `{want}`, or declare the type it returns"))
+            } else {
+                continue;
+            };
+            self.cx.diags.push(d);
         }
     }
 
-    fn check_stmt(&mut self, s: &Stmt, region: Region) {
+    fn check_body(&mut self, body: &[Stmt], place: Place) {
+        for s in body {
+            self.check_stmt(s, place);
+        }
+    }
+
+    fn check_stmt(&mut self, s: &Stmt, place: Place) {
         match &s.kind {
             StmtKind::FunctionDef(f) => {
+                if f.name.starts_with("_sf_") {
+                    self.cx.diags.push(reserved(&f.name, f.name_span));
+                }
+                // Decorators and defaults run in the method; the body does not.
+                for e in stmt_exprs(s) {
+                    self.check_expr(e, place, false, false);
+                }
                 // A nested function: remote operations inside it cannot be split.
-                self.check_nested_def(f);
+                self.check_nested_def(f, "a nested function");
                 return;
             }
             StmtKind::ClassDef(c) => {
@@ -1266,68 +1609,273 @@ impl MethodCx<'_, '_> {
                 );
                 return;
             }
-            StmtKind::Global(_) | StmtKind::Nonlocal(_) => {
-                let kw = if matches!(s.kind, StmtKind::Global(_)) {
-                    "global"
-                } else {
-                    "nonlocal"
-                };
-                self.cx.diags.push(
-                    Diagnostic::error(Code::GlobalNonlocal, format!("`{kw}` in an entity method"), s.span)
-                        .label(format!("`{kw}` statement"))
-                        .hint("keep state in fields of the entity: module globals are not shared between partitions"),
-                );
+            StmtKind::Global(_) | StmtKind::Nonlocal(_) => self.global_diag(s),
+            StmtKind::Raw { text, .. } => {
+                self.check_opaque(s.span, text);
+                return;
             }
             _ => {}
         }
-        // Assignment targets.
-        let targets: Vec<&Expr> = match &s.kind {
-            StmtKind::Assign(ts, _) => ts.iter().collect(),
-            StmtKind::AugAssign(t, _, _) | StmtKind::AnnAssign { target: t, .. } => vec![t],
-            StmtKind::Delete(ts) => ts.iter().collect(),
-            StmtKind::For { target, .. } => vec![target],
-            _ => vec![],
-        };
-        for t in &targets {
+        for t in stmt_targets(s) {
             self.check_target(t);
         }
-        let guarded = matches!(s.kind, StmtKind::Try { .. } | StmtKind::With { .. });
+        let inner = match &s.kind {
+            StmtKind::Try { .. } => Place::Guarded {
+                kw: "try",
+                span: s.span,
+            },
+            StmtKind::With { .. } => Place::Guarded {
+                kw: "with",
+                span: s.span,
+            },
+            _ => place,
+        };
         for e in stmt_exprs(s) {
             // Remote operations in `for` targets cannot be hoisted (assignment targets can).
             let in_target =
                 matches!(&s.kind, StmtKind::For { target, .. } if std::ptr::eq(target, e));
-            self.check_expr(e, region, false, in_target);
+            self.check_expr(e, place, false, in_target);
         }
-        let inner = if guarded { Region::Guarded } else { region };
         for b in stmt_bodies(s) {
             self.check_body(b, inner);
         }
     }
 
-    fn check_nested_def(&mut self, f: &FuncDef) {
-        let mut hits = vec![];
-        walk_stmts(&f.body, true, &mut |s| {
-            for e in stmt_exprs(s) {
-                walk_expr(e, &mut |x| hits.push(x.clone()));
+    /// A statement sfgen keeps as source text (`match`): it cannot be split, so it must
+    /// not perform remote operations. Finds them by scanning the text for entity
+    /// references (`ref.x`), entity creations (`Entity(`) and calls of methods of self.
+    fn check_opaque(&mut self, span: Span, text: &str) {
+        let kw = text.split_whitespace().next().unwrap_or("this").to_string();
+        if text.contains("self.") && !self.init {
+            // Whatever it does to self, assume it changes it.
+            self.writes = true;
+        }
+        let words = identifiers(text);
+        for (i, (at, w)) in words.iter().enumerate() {
+            let after = text[at + w.len()..].trim_start();
+            let next = words.get(i + 1).map(|(_, n)| n.as_str()).unwrap_or("");
+            let lo = span.lo + *at as u32;
+            let what = if w == "self" && after.starts_with('.') {
+                let is_method = self
+                    .cx
+                    .methods
+                    .get(self.entity)
+                    .is_some_and(|ms| ms.contains_key(next));
+                if is_method {
+                    self.sites.push(SelfSite {
+                        method: next.to_string(),
+                        span: Span::new(lo, lo + (w.len() + 1 + next.len()) as u32),
+                        place: Place::Opaque,
+                    });
+                }
+                continue;
+            } else if after.starts_with('.')
+                && self.locals.get(w).and_then(|t| t.entity()).is_some()
+            {
+                format!("`{w}` is an entity reference: `{w}.{next}` is a remote operation")
+            } else if after.starts_with('(')
+                && self.cx.entity_names.contains(w)
+                && !self.locals.contains_key(w)
+            {
+                format!("`{w}(...)` creates an entity remotely")
+            } else {
+                continue;
+            };
+            self.cx
+                .diags
+                .push(opaque_diag(Span::new(lo, lo + w.len() as u32), &kw, what));
+        }
+    }
+
+    fn global_diag(&mut self, s: &Stmt) {
+        let (kw, hint) = match &s.kind {
+            StmtKind::Global(_) => (
+                "global",
+                "keep shared state in fields of an entity: every operator instance has its own \
+                 copy of the module, so a global is neither shared nor kept",
+            ),
+            _ => (
+                "nonlocal",
+                "keep the value in a local of the method or in a field of the entity",
+            ),
+        };
+        self.cx.diags.push(
+            Diagnostic::error(
+                Code::GlobalNonlocal,
+                format!("`{kw}` in an entity method"),
+                s.span,
+            )
+            .label(format!("`{kw}` statement"))
+            .hint(hint),
+        );
+    }
+
+    /// A function defined inside a method: nothing in its body may be remote.
+    fn check_nested_def(&mut self, f: &FuncDef, what: &'static str) {
+        let saved = self.locals.clone();
+        for p in all_params(&f.params) {
+            match &p.annotation {
+                Some(a) if p.name != "self" => {
+                    let t = ann_type(self.cx, a);
+                    self.locals.insert(p.name.clone(), t);
+                }
+                _ => {
+                    self.locals.remove(&p.name);
+                }
             }
-        });
-        for x in hits {
-            if self.remote_kind(&x).is_some() {
-                self.cx
-                    .diags
-                    .push(self.nested_diag(&x, "a nested function"));
+        }
+        for _ in 0..2 {
+            self.infer_locals(&f.body);
+        }
+        self.check_nested_body(&f.body, what);
+        self.locals = saved;
+    }
+
+    fn check_nested_body(&mut self, body: &[Stmt], what: &'static str) {
+        for s in body {
+            match &s.kind {
+                StmtKind::FunctionDef(g) => {
+                    for e in stmt_exprs(s) {
+                        self.nested_expr(e, what, false);
+                    }
+                    self.check_nested_def(g, what);
+                    continue;
+                }
+                StmtKind::ClassDef(_) => continue,
+                // `nonlocal` is how a nested function changes a local of the method: fine.
+                StmtKind::Global(_) => self.global_diag(s),
+                _ => {}
+            }
+            for t in stmt_targets(s) {
+                self.check_target(t);
+            }
+            for e in stmt_exprs(s) {
+                self.nested_expr(e, what, false);
+            }
+            for b in stmt_bodies(s) {
+                self.check_nested_body(b, what);
             }
         }
     }
 
-    fn nested_diag(&self, x: &Expr, what: &str) -> Diagnostic {
+    /// Checks an expression in a scope that cannot suspend (`what`: a lambda, a
+    /// comprehension, a nested function): every remote operation in it is an error.
+    fn nested_expr(&mut self, e: &Expr, what: &'static str, callee: bool) {
+        match &e.kind {
+            ExprKind::Lambda(params, body) => {
+                for d in all_params(params).filter_map(|p| p.default.as_ref()) {
+                    self.nested_expr(d, what, false);
+                }
+                let saved = self.locals.clone();
+                let hints = self.lambda_hints.get(&e.span).cloned().unwrap_or_default();
+                for (i, p) in all_params(params).enumerate() {
+                    match hints.get(i).cloned().flatten() {
+                        Some(t) => {
+                            self.locals.insert(p.name.clone(), t);
+                        }
+                        None => {
+                            self.locals.remove(&p.name);
+                        }
+                    }
+                }
+                self.nested_expr(body, what, false);
+                self.locals = saved;
+                return;
+            }
+            ExprKind::ListComp(elt, gens)
+            | ExprKind::SetComp(elt, gens)
+            | ExprKind::GeneratorExp(elt, gens) => {
+                self.comprehension(gens, &[elt], what);
+                return;
+            }
+            ExprKind::DictComp(k, v, gens) => {
+                self.comprehension(gens, &[k, v], what);
+                return;
+            }
+            _ => {}
+        }
+        if !callee {
+            if let Some(k) = self.remote_kind(e) {
+                let d = self.nested_diag(e, &k, what);
+                self.cx.diags.push(d);
+            }
+        }
+        self.note_site(e, Place::Nested(what), callee);
+        self.note_self_use(e);
+        self.note_lambda_hints(e);
+        for (c, callee) in children(e) {
+            self.nested_expr(c, what, callee);
+        }
+    }
+
+    fn comprehension(&mut self, gens: &[Comprehension], elts: &[&Expr], what: &'static str) {
+        let saved = self.locals.clone();
+        for g in gens {
+            self.nested_expr(&g.iter, what, false);
+            let t = self.iter_elem(&g.iter);
+            self.rebind(&g.target, t);
+            for c in &g.ifs {
+                self.nested_expr(c, what, false);
+            }
+        }
+        for x in elts {
+            self.nested_expr(x, what, false);
+        }
+        self.locals = saved;
+    }
+
+    /// Binds the names of `target` anew (shadowing outer locals) to `ty`, if known.
+    fn rebind(&mut self, target: &Expr, ty: Option<Ty>) {
+        let mut names = vec![];
+        target_names(target, &mut names);
+        for n in names {
+            self.locals.remove(&n);
+        }
+        self.bind(target, ty);
+    }
+
+    fn nested_diag(&self, x: &Expr, k: &RemoteKind, what: &str) -> Diagnostic {
+        let hint = match what {
+            "a lambda" => {
+                "do the remote operation in a statement of the method and use its result \
+                 (for a sort key: collect the keys in a `for` loop first)"
+            }
+            "a nested function" => {
+                "inline the function into the method, or do the remote operation in the \
+                 method and pass the result as an argument"
+            }
+            _ => {
+                "write a `for` loop instead: loops in the method body may contain remote operations"
+            }
+        };
         Diagnostic::error(
             Code::RemoteInNested,
-            format!("remote operation inside {what}"),
+            format!("{} inside {what}", describe_remote(k)),
             x.span,
         )
-        .label("cannot suspend here")
-        .hint("compute the value in a statement of the method before, and use the local variable")
+        .label(format!("cannot suspend inside {what}"))
+        .hint(hint)
+    }
+
+    /// The attribute of another entity that assigning `t` changes, if any
+    /// (`item.stock`, `item.tags[0]`, `self.items[0].stock`).
+    fn foreign_attr(&self, t: &Expr) -> Option<(String, String)> {
+        let mut cur = t;
+        loop {
+            match &cur.kind {
+                ExprKind::Attribute(b, a) => {
+                    if b.as_name() != Some("self") {
+                        if let Some(e) = self.type_of(b).and_then(|t| t.entity().map(String::from))
+                        {
+                            return Some((e, a.clone()));
+                        }
+                    }
+                    cur = b;
+                }
+                ExprKind::Subscript(b, _) => cur = b,
+                _ => return None,
+            }
+        }
     }
 
     fn check_target(&mut self, t: &Expr) {
@@ -1336,51 +1884,64 @@ impl MethodCx<'_, '_> {
                 xs.iter().for_each(|x| self.check_target(x))
             }
             ExprKind::Starred(x) => self.check_target(x),
-            ExprKind::Name(n) => {
-                if n.starts_with("_sf_") {
-                    self.cx.diags.push(reserved(n, t.span));
-                }
+            ExprKind::Name(n) if n.starts_with("_sf_") => {
+                self.cx.diags.push(reserved(n, t.span));
             }
             ExprKind::Attribute(..) | ExprKind::Subscript(..) => {
-                let root = root_name(t);
-                if root == Some("self") {
-                    if let Some(f) = root_self_field(t) {
-                        if !self.init {
-                            self.writes = true;
-                            let direct = t.as_self_attr().is_some();
-                            if f == self.key && direct {
-                                self.cx.diags.push(
-                                    Diagnostic::error(Code::KeyAssigned, format!("the key field `{f}` is assigned outside `__init__`"), t.span)
-                                        .label("key changes here")
-                                        .hint("an entity's key never changes: create a new entity instead"),
-                                );
-                            } else if direct && !self.fields.iter().any(|x| x.name == f) {
-                                self.cx.diags.push(
-                                    Diagnostic::error(
-                                        Code::UndeclaredField,
-                                        format!("field `{f}` is not declared in `__init__`"),
-                                        t.span,
-                                    )
-                                    .label("assigned here")
-                                    .hint(format!(
-                                        "declare it in `__init__`: `self.{f}: Type = ...`"
-                                    )),
-                                );
-                            }
-                        }
-                    }
-                } else if let ExprKind::Attribute(b, a) = &t.kind {
-                    if let Some(e) = self.type_of(b).and_then(|t| t.entity().map(String::from)) {
-                        self.cx.diags.push(
-                            Diagnostic::error(
-                                Code::ForeignAssign,
-                                format!("assignment to attribute `{a}` of another entity (`{e}`)"),
-                                t.span,
-                            )
-                            .label("entities change only their own state")
-                            .hint(format!("add a method to `{e}` that sets `{a}` and call it")),
-                        );
-                    }
+                if let Some((e, a)) = self.foreign_attr(t) {
+                    self.cx.diags.push(
+                        Diagnostic::error(
+                            Code::ForeignAssign,
+                            format!("assignment to `{a}` of another entity (`{e}`)"),
+                            t.span,
+                        )
+                        .label("an entity changes only its own state")
+                        .hint(format!(
+                            "add a method to `{e}` that changes `{a}`, and call it"
+                        )),
+                    );
+                    return;
+                }
+                if root_name(t) != Some("self") || self.init {
+                    return;
+                }
+                let Some(f) = root_self_field(t) else { return };
+                self.writes = true;
+                let direct = t.as_self_attr().is_some();
+                if f == self.key && direct {
+                    self.cx.diags.push(
+                        Diagnostic::error(
+                            Code::KeyAssigned,
+                            format!("the key field `{f}` is assigned outside `__init__`"),
+                            t.span,
+                        )
+                        .label("the key changes here")
+                        .hint(format!(
+                            "an entity's key never changes: create a new `{}` with the new key \
+                             instead, or key the entity by another field",
+                            self.entity
+                        )),
+                    );
+                } else if direct && !self.fields.iter().any(|x| x.name == f) {
+                    let is_method = self
+                        .cx
+                        .methods
+                        .get(self.entity)
+                        .is_some_and(|ms| ms.contains_key(f));
+                    let hint = if is_method {
+                        format!("`{f}` is a method of `{}`: pick another name for the field and declare it in `__init__`", self.entity)
+                    } else {
+                        format!("declare it in `__init__`: `self.{f}: Type = ...`")
+                    };
+                    self.cx.diags.push(
+                        Diagnostic::error(
+                            Code::UndeclaredField,
+                            format!("field `{f}` is not declared in `__init__`"),
+                            t.span,
+                        )
+                        .label("assigned here")
+                        .hint(hint),
+                    );
                 }
             }
             _ => {}
@@ -1391,7 +1952,9 @@ impl MethodCx<'_, '_> {
     fn remote_kind(&self, e: &Expr) -> Option<RemoteKind> {
         match &e.kind {
             ExprKind::Call { func, .. } => match &func.kind {
-                ExprKind::Name(n) if self.cx.entity_names.contains(n) => {
+                ExprKind::Name(n)
+                    if self.cx.entity_names.contains(n) && !self.locals.contains_key(n) =>
+                {
                     Some(RemoteKind::Create { entity: n.clone() })
                 }
                 ExprKind::Attribute(b, m) => {
@@ -1422,32 +1985,15 @@ impl MethodCx<'_, '_> {
         }
     }
 
-    fn check_expr(&mut self, e: &Expr, region: Region, callee: bool, in_target: bool) {
+    fn check_expr(&mut self, e: &Expr, place: Place, callee: bool, in_target: bool) {
         // Nested scopes: no remote operations inside.
         match &e.kind {
-            ExprKind::Lambda(..)
-            | ExprKind::ListComp(..)
-            | ExprKind::SetComp(..)
-            | ExprKind::DictComp(..)
-            | ExprKind::GeneratorExp(..) => {
-                let what = if matches!(e.kind, ExprKind::Lambda(..)) {
-                    "a lambda"
-                } else {
-                    "a comprehension"
-                };
-                let mut hits = vec![];
-                for c in expr_children(e) {
-                    walk_expr(c, &mut |x| hits.push(x.clone()));
-                }
-                for x in hits {
-                    if let Some(k) = self.remote_kind(&x) {
-                        if !matches!(&k, RemoteKind::Read { .. }) || !is_call_func_of_any(e, &x) {
-                            self.cx.diags.push(self.nested_diag(&x, what));
-                        }
-                    }
-                    self.note_self_use(&x);
-                }
-                return;
+            ExprKind::Lambda(..) => return self.nested_expr(e, "a lambda", false),
+            ExprKind::ListComp(..) | ExprKind::SetComp(..) | ExprKind::DictComp(..) => {
+                return self.nested_expr(e, "a comprehension", false)
+            }
+            ExprKind::GeneratorExp(..) => {
+                return self.nested_expr(e, "a generator expression", false)
             }
             ExprKind::Yield(_) | ExprKind::YieldFrom(_) => self.cx.diags.push(
                 Diagnostic::error(
@@ -1455,34 +2001,103 @@ impl MethodCx<'_, '_> {
                     "entity methods cannot be generators",
                     e.span,
                 )
-                .label("`yield` here")
-                .hint("return a list instead"),
+                .label("`yield` makes the method a generator")
+                .hint("collect the values in a list and return the list"),
             ),
-            ExprKind::Await(_) => {}
             _ => {}
         }
         let kind = if callee { None } else { self.remote_kind(e) };
         if let Some(k) = kind {
-            self.record(e, k, region, in_target);
+            self.record(e, k, place, in_target);
         }
+        let site = if self.init {
+            Place::Init
+        } else if in_target {
+            Place::ForTarget
+        } else {
+            place
+        };
+        self.note_site(e, site, callee);
         self.note_self_use(e);
-        match &e.kind {
-            ExprKind::Call {
-                func,
-                args,
-                keywords,
-            } => {
-                self.check_expr(func, region, true, false);
-                for a in args {
-                    self.check_expr(a, region, false, false);
-                }
-                for k in keywords {
-                    self.check_expr(&k.value, region, false, false);
+        self.note_lambda_hints(e);
+        let is_call = matches!(e.kind, ExprKind::Call { .. });
+        for (c, callee) in children(e) {
+            self.check_expr(c, place, callee, in_target && !is_call);
+        }
+    }
+
+    /// Records a call of a method of self, with where it is.
+    fn note_site(&mut self, e: &Expr, place: Place, callee: bool) {
+        if let (Some(m), false) = (e.as_self_attr(), callee) {
+            let is_method = self
+                .cx
+                .methods
+                .get(self.entity)
+                .is_some_and(|ms| ms.contains_key(m));
+            if is_method && !self.fields.iter().any(|f| f.name == m) {
+                self.sites.push(SelfSite {
+                    method: m.to_string(),
+                    span: e.span,
+                    place: Place::Escaped,
+                });
+            }
+        }
+        if let ExprKind::Call { func, .. } = &e.kind {
+            if let ExprKind::Attribute(b, m) = &func.kind {
+                let known = self
+                    .cx
+                    .methods
+                    .get(self.entity)
+                    .is_some_and(|ms| ms.contains_key(m));
+                if b.as_name() == Some("self") && known {
+                    self.sites.push(SelfSite {
+                        method: m.clone(),
+                        span: e.span,
+                        place,
+                    });
                 }
             }
-            _ => {
-                for c in expr_children(e) {
-                    self.check_expr(c, region, false, in_target);
+        }
+    }
+
+    /// Types the parameters of lambdas passed as a sort key or to `map`/`filter`, so that
+    /// remote operations on them are found.
+    fn note_lambda_hints(&mut self, e: &Expr) {
+        let ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } = &e.kind
+        else {
+            return;
+        };
+        let key_elem = match &func.kind {
+            ExprKind::Name(n) if matches!(n.as_str(), "sorted" | "min" | "max") => {
+                if args.len() == 1 {
+                    Some(self.iter_elem(&args[0]))
+                } else {
+                    Some(args.first().and_then(|a| self.type_of(a)))
+                }
+            }
+            ExprKind::Attribute(b, m) if m == "sort" => {
+                Some(self.type_of(b).and_then(|t| t.elem()))
+            }
+            ExprKind::Name(n) if matches!(n.as_str(), "map" | "filter") => {
+                if let Some(l) = args.first() {
+                    if matches!(l.kind, ExprKind::Lambda(..)) {
+                        let tys = args[1..].iter().map(|a| self.iter_elem(a)).collect();
+                        self.lambda_hints.insert(l.span, tys);
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(t) = key_elem {
+            for k in keywords {
+                if k.name.as_deref() == Some("key") && matches!(k.value.kind, ExprKind::Lambda(..))
+                {
+                    self.lambda_hints.insert(k.value.span, vec![t.clone()]);
                 }
             }
         }
@@ -1518,7 +2133,7 @@ impl MethodCx<'_, '_> {
         }
     }
 
-    fn record(&mut self, e: &Expr, k: RemoteKind, region: Region, in_target: bool) {
+    fn record(&mut self, e: &Expr, k: RemoteKind, place: Place, in_target: bool) {
         // Check the member exists.
         match &k {
             RemoteKind::Call { entity, method } => {
@@ -1530,74 +2145,78 @@ impl MethodCx<'_, '_> {
                 if !ok {
                     let is_field = self.field_ty(entity, method).is_some();
                     let hint = if is_field {
-                        format!("`{method}` is a field of `{entity}`: read it without calling it")
+                        format!("`{method}` is a field of `{entity}`: read it without calling it (`.{method}`)")
                     } else {
-                        format!("add the method to `{entity}` or fix the name")
+                        format!(
+                            "add a method `{method}` to `{entity}`, or call one it has{}",
+                            self.cx.member_list(entity, true)
+                        )
+                    };
+                    let func = match &e.kind {
+                        ExprKind::Call { func, .. } => &**func,
+                        _ => e,
                     };
                     self.cx.diags.push(
                         Diagnostic::error(
                             Code::UnknownMember,
                             format!("`{entity}` has no method `{method}`"),
-                            e.span,
+                            member_span(func, method),
                         )
-                        .label("unknown method")
+                        .label(format!("no method `{method}` in `{entity}`"))
                         .hint(hint),
                     );
                     return;
                 }
             }
-            RemoteKind::Read { entity, field } => {
-                if self.field_ty(entity, field).is_none() {
-                    let is_method = self
-                        .cx
-                        .methods
-                        .get(entity)
-                        .is_some_and(|ms| ms.contains_key(field));
-                    let hint = if is_method {
-                        format!("`{field}` is a method of `{entity}`: call it (`.{field}(...)`)")
-                    } else {
-                        format!("declare `self.{field}` in `{entity}.__init__` or fix the name")
-                    };
-                    self.cx.diags.push(
-                        Diagnostic::error(
-                            Code::UnknownMember,
-                            format!("`{entity}` has no field `{field}`"),
-                            e.span,
-                        )
-                        .label("unknown field")
-                        .hint(hint),
-                    );
-                    return;
-                }
+            RemoteKind::Read { entity, field } if self.field_ty(entity, field).is_none() => {
+                let is_method = self
+                    .cx
+                    .methods
+                    .get(entity)
+                    .is_some_and(|ms| ms.contains_key(field));
+                let hint = if is_method {
+                    format!("`{field}` is a method of `{entity}`: call it (`.{field}(...)`)")
+                } else {
+                    format!(
+                        "declare `self.{field}` in `{entity}.__init__`, or read a field it has{}",
+                        self.cx.member_list(entity, false)
+                    )
+                };
+                self.cx.diags.push(
+                    Diagnostic::error(
+                        Code::UnknownMember,
+                        format!("`{entity}` has no field `{field}`"),
+                        member_span(e, field),
+                    )
+                    .label(format!("no field `{field}` in `{entity}`"))
+                    .hint(hint),
+                );
+                return;
             }
             _ => {}
         }
         if self.init {
             self.cx.diags.push(
-                Diagnostic::error(Code::RemoteInInit, "`__init__` performs a remote operation", e.span)
-                    .label("remote operation in a constructor")
-                    .hint("constructors run before the entity exists: do this in a method called after creation"),
+                Diagnostic::error(
+                    Code::RemoteInInit,
+                    "`__init__` performs a remote operation",
+                    e.span,
+                )
+                .label(format!("{} in a constructor", describe_remote(&k)))
+                .hint("the constructor must finish without waiting for other entities: do this in a method that clients call after creating the entity"),
             );
             return;
         }
-        if region == Region::Guarded {
-            self.cx.diags.push(
-                Diagnostic::error(Code::RemoteInTry, "remote operation inside `try` or `with`", e.span)
-                    .label("cannot suspend inside try/with")
-                    .hint("move the remote call before the `try`/`with` block and keep its result in a local"),
-            );
+        if let Place::Guarded { kw, span } = place {
+            self.cx
+                .diags
+                .push(guarded_diag(e.span, &describe_remote(&k), kw, span));
             return;
         }
         if in_target {
-            self.cx.diags.push(
-                Diagnostic::error(
-                    Code::RemoteInTarget,
-                    "remote operation inside a `for` target",
-                    e.span,
-                )
-                .label("here")
-                .hint("loop over a local variable and assign inside the loop body"),
-            );
+            self.cx
+                .diags
+                .push(target_diag(e.span, &describe_remote(&k)));
             return;
         }
         self.remote.insert(
@@ -1610,13 +2229,156 @@ impl MethodCx<'_, '_> {
     }
 }
 
-fn is_call_func_of_any(_scope: &Expr, _x: &Expr) -> bool {
-    false
+/// Sub-expressions, each with whether it is the function of a call (whose attribute is
+/// then not a remote read: `item.get_price` in `item.get_price()`).
+fn children(e: &Expr) -> Vec<(&Expr, bool)> {
+    match &e.kind {
+        ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } => std::iter::once((&**func, true))
+            .chain(args.iter().map(|a| (a, false)))
+            .chain(keywords.iter().map(|k| (&k.value, false)))
+            .collect(),
+        _ => expr_children(e).into_iter().map(|c| (c, false)).collect(),
+    }
+}
+
+/// Targets a statement assigns or deletes.
+fn stmt_targets(s: &Stmt) -> Vec<&Expr> {
+    match &s.kind {
+        StmtKind::Assign(ts, _) => ts.iter().collect(),
+        StmtKind::AugAssign(t, _, _) | StmtKind::AnnAssign { target: t, .. } => vec![t],
+        StmtKind::Delete(ts) => ts.iter().collect(),
+        StmtKind::For { target, .. } => vec![target],
+        StmtKind::With { items, .. } => items.iter().filter_map(|(_, t)| t.as_ref()).collect(),
+        _ => vec![],
+    }
+}
+
+/// The span of `.member` at the end of an attribute expression `x.member`.
+fn member_span(e: &Expr, member: &str) -> Span {
+    let n = member.len() as u32;
+    if matches!(e.kind, ExprKind::Attribute(..)) && e.span.hi >= e.span.lo + n {
+        Span::new(e.span.hi - n, e.span.hi)
+    } else {
+        e.span
+    }
+}
+
+/// How a message names a remote operation.
+fn describe_remote(k: &RemoteKind) -> String {
+    match k {
+        RemoteKind::Call { entity, method } => format!("remote call to `{entity}.{method}`"),
+        RemoteKind::Read { entity, field } => format!("remote read of `{entity}.{field}`"),
+        RemoteKind::Create { entity } => format!("remote creation of a `{entity}`"),
+        RemoteKind::SelfCall { method } => {
+            format!("call to `self.{method}` (which performs remote operations)")
+        }
+    }
+}
+
+fn guarded_diag(at: Span, what: &str, kw: &str, stmt: Span) -> Diagnostic {
+    let hint = if kw == "try" {
+        "move it before the `try` and keep its result in a local; to react to a failure of \
+         the callee, have it return a value that says so instead of raising"
+    } else {
+        "move it before the `with` and keep its result in a local: the context cannot stay \
+         open while the method waits for the reply"
+    };
+    Diagnostic::error(Code::RemoteInTry, format!("{what} inside `{kw}`"), at)
+        .label(format!("cannot suspend inside `{kw}`"))
+        .note(stmt, format!("the `{kw}` statement starts here"))
+        .hint(hint)
+}
+
+fn opaque_diag(at: Span, kw: &str, label: String) -> Diagnostic {
+    Diagnostic::error(
+        Code::RemoteInTarget,
+        format!("remote operation inside a `{kw}` statement"),
+        at,
+    )
+    .label(label)
+    .hint(format!(
+        "sfgen cannot split a `{kw}` statement: do the remote operation before it and use a \
+         local, or rewrite it with `if`/`elif`"
+    ))
+}
+
+/// The identifiers of a piece of source text, with their byte offsets (skipping string
+/// literals and comments, roughly).
+fn identifiers(text: &str) -> Vec<(usize, String)> {
+    let mut out = vec![];
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '#' {
+            while chars.next_if(|(_, c)| *c != '\n').is_some() {}
+        } else if c == '"' || c == '\'' {
+            while let Some((_, d)) = chars.next() {
+                if d == '\\' {
+                    chars.next();
+                } else if d == c || d == '\n' {
+                    break;
+                }
+            }
+        } else if c.is_alphabetic() || c == '_' {
+            let mut end = i + c.len_utf8();
+            while let Some((j, d)) = chars.next_if(|(_, d)| d.is_alphanumeric() || *d == '_') {
+                end = j + d.len_utf8();
+            }
+            out.push((i, text[i..end].to_string()));
+        } else if c.is_ascii_digit() {
+            while chars
+                .next_if(|(_, d)| d.is_alphanumeric() || *d == '_' || *d == '.')
+                .is_some()
+            {}
+        }
+    }
+    out
+}
+
+fn target_diag(at: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::RemoteInTarget,
+        format!("{what} inside a `for` target"),
+        at,
+    )
+    .label("cannot suspend while assigning the loop variable")
+    .hint("loop over a plain local variable and do the assignment inside the loop body")
+}
+
+impl Ctx<'_> {
+    /// `: `a`, `b`` listing the methods (or fields) of an entity, for hints.
+    fn member_list(&self, entity: &str, methods: bool) -> String {
+        let names: Vec<String> = if methods {
+            self.methods
+                .get(entity)
+                .map(|ms| {
+                    ms.keys()
+                        .filter(|m| !(m.starts_with("__") && m.ends_with("__")))
+                        .map(|m| format!("`{m}`"))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            self.fields
+                .get(entity)
+                .map(|fs| fs.keys().map(|f| format!("`{f}`")).collect())
+                .unwrap_or_default()
+        };
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", names.join(", "))
+        }
+    }
 }
 
 /// A method is split when it performs remote operations or calls a split method of self.
-/// Calls to split methods of self become `SelfCall` remote operations.
-fn decide_split(entities: &mut [Entity]) {
+/// Calls to split methods of self become `SelfCall` remote operations; where such a call
+/// cannot suspend (try/with, nested scopes, `for` targets, `__init__`) it is an error.
+fn decide_split(entities: &mut [Entity], cx: &mut Ctx<'_>) {
     for e in entities.iter_mut() {
         let mut split: BTreeSet<String> = e
             .methods
@@ -1654,32 +2416,102 @@ fn decide_split(entities: &mut [Entity]) {
                 break;
             }
         }
-        for m in e.methods.iter_mut() {
-            m.split = split.contains(&m.name) && m.name != "__init__";
-            // Calls to split methods of self, found by walking the body again.
-            let mut calls = vec![];
-            walk_stmts(&m.def.body, false, &mut |s| {
-                for x in stmt_exprs(s) {
-                    walk_expr(x, &mut |x| {
-                        if let ExprKind::Call { func, .. } = &x.kind {
-                            if let ExprKind::Attribute(b, name) = &func.kind {
-                                if b.as_name() == Some("self") && split.contains(name) {
-                                    calls.push((x.span, name.clone()));
-                                }
-                            }
-                        }
-                    });
-                }
-            });
-            for (span, name) in calls {
-                m.remote.insert(
-                    span,
-                    RemoteOp {
-                        kind: RemoteKind::SelfCall { method: name },
-                        span,
-                    },
+        let no_sites = vec![];
+        let sites = |m: &str| {
+            cx.self_sites
+                .get(&(e.name.clone(), m.to_string()))
+                .unwrap_or(&no_sites)
+        };
+        // Why each split method is split: its first remote operation, or its first call
+        // of a split method of self.
+        let mut reason: BTreeMap<String, (Span, String)> = BTreeMap::new();
+        for m in &e.methods {
+            if let Some(op) = m.remote.values().next() {
+                reason.insert(
+                    m.name.clone(),
+                    (
+                        op.span,
+                        format!("`{}` performs a {} here", m.name, describe_remote(&op.kind)),
+                    ),
+                );
+            } else if let Some(s) = sites(&m.name).iter().find(|s| split.contains(&s.method)) {
+                reason.insert(
+                    m.name.clone(),
+                    (
+                        s.span,
+                        format!(
+                            "`{}` calls `{}` here, which performs remote operations",
+                            m.name, s.method
+                        ),
+                    ),
                 );
             }
         }
+        let mut diags = vec![];
+        for m in e.methods.iter_mut() {
+            m.split = split.contains(&m.name) && m.name != "__init__";
+            for s in sites(&m.name).iter().filter(|s| split.contains(&s.method)) {
+                let what = describe_remote(&RemoteKind::SelfCall {
+                    method: s.method.clone(),
+                });
+                let d = match s.place {
+                    Place::Plain => {
+                        m.remote.insert(
+                            s.span,
+                            RemoteOp {
+                                kind: RemoteKind::SelfCall {
+                                    method: s.method.clone(),
+                                },
+                                span: s.span,
+                            },
+                        );
+                        continue;
+                    }
+                    Place::Guarded { kw, span } => guarded_diag(s.span, &what, kw, span),
+                    Place::ForTarget => target_diag(s.span, &what),
+                    Place::Escaped => Diagnostic::error(
+                        Code::RemoteInNested,
+                        format!("`self.{}` is used as a function value", s.method),
+                        s.span,
+                    )
+                    .label("whoever calls it later cannot suspend")
+                    .hint(format!(
+                        "`{}` performs remote operations, so it can only be called directly in \
+                         a statement of the method (for a sort key: collect the keys in a `for` \
+                         loop first)",
+                        s.method
+                    )),
+                    Place::Opaque => opaque_diag(
+                        s.span,
+                        "match",
+                        format!("`{}` performs remote operations", s.method),
+                    ),
+                    Place::Nested(where_) => Diagnostic::error(
+                        Code::RemoteInNested,
+                        format!("call to `self.{}` inside {where_}", s.method),
+                        s.span,
+                    )
+                    .label(format!("cannot suspend inside {where_}"))
+                    .hint(format!(
+                        "`{}` performs remote operations, so it can only be called where the \
+                         method can suspend: call it in a statement of the method and use the result",
+                        s.method
+                    )),
+                    Place::Init => Diagnostic::error(
+                        Code::RemoteInInit,
+                        format!("`__init__` calls `self.{}`, which performs remote operations", s.method),
+                        s.span,
+                    )
+                    .label("remote operation in a constructor")
+                    .hint("the constructor must finish without waiting for other entities: call it from a method that clients call after creating the entity"),
+                };
+                let d = match reason.get(&s.method) {
+                    Some((span, label)) if *span != s.span => d.note(*span, label.clone()),
+                    _ => d,
+                };
+                diags.push(d);
+            }
+        }
+        cx.diags.extend(diags);
     }
 }

@@ -51,6 +51,7 @@ codes! {
     RemoteInTarget = "SF0023", Error, "remote operation in an unsupported position";
     NoInit = "SF0024", Error, "an entity has no __init__";
     Duplicate = "SF0025", Error, "an entity or method is defined twice";
+    NoSelf = "SF0026", Error, "an entity method does not take `self` as its first parameter";
     UnknownType = "SW0001", Warning, "an annotation names a type sfgen does not know";
     UnusedEntityResult = "SW0002", Warning, "a method's declared return type disagrees with what it returns";
     CallCycle = "SW0003", Warning, "a cycle of calls between entities can deadlock under concurrency";
@@ -151,6 +152,15 @@ impl<'a> Source<'a> {
         while !self.text.is_char_boundary(hi) {
             hi += 1;
         }
+        // An empty span on a blank line (say, "unexpected EOF" after a trailing newline)
+        // shows no excerpt: point at the end of the last non-blank line before it instead.
+        let bytes = self.text.as_bytes();
+        if lo == hi {
+            while lo > 0 && (lo == bytes.len() || bytes[lo] == b'\n') && bytes[lo - 1] == b'\n' {
+                lo -= 1;
+            }
+            hi = lo;
+        }
         // Point at the first line of a multi-line span: excerpts stay short.
         if let Some(nl) = self.text[lo..hi].find('\n') {
             hi = lo + nl;
@@ -166,25 +176,39 @@ pub fn render(diags: &[Diagnostic], src: &Source<'_>, color: bool) -> String {
     } else {
         Renderer::plain()
     };
+    // annotate-snippets widens tabs in the excerpt but not under it: show each tab as one
+    // space (same length in bytes, so spans stay right) to keep carets under their text.
+    let text = src.text.replace('\t', " ");
     let mut out = String::new();
     for d in diags {
         let level = match d.severity() {
             Severity::Error => Level::Error,
             Severity::Warning => Level::Warning,
         };
-        let mut snippet = Snippet::source(src.text)
-            .line_start(1)
-            .origin(src.path)
-            .fold(true);
-        snippet = snippet.annotation(level.span(src.clamp(d.span)).label(&d.label));
-        for n in &d.notes {
-            snippet = snippet.annotation(Level::Info.span(src.clamp(n.span)).label(&n.label));
+        let mut message = level.title(&d.message).id(d.code.id());
+        // annotate-snippets shows nothing useful for a blank file: name the file only.
+        let blank = src.text.trim().is_empty();
+        if !blank {
+            let mut snippet = Snippet::source(&text)
+                .line_start(1)
+                .origin(src.path)
+                .fold(true);
+            snippet = snippet.annotation(level.span(src.clamp(d.span)).label(&d.label));
+            for n in &d.notes {
+                snippet = snippet.annotation(Level::Info.span(src.clamp(n.span)).label(&n.label));
+            }
+            message = message.snippet(snippet);
         }
-        let mut message = level.title(&d.message).id(d.code.id()).snippet(snippet);
         if let Some(h) = &d.hint {
             message = message.footer(Level::Help.title(h));
         }
-        out += &renderer.render(message).to_string();
+        let rendered = renderer.render(message).to_string();
+        if blank {
+            let (title, rest) = rendered.split_once('\n').unwrap_or((&rendered, ""));
+            out += &format!("{title}\n --> {}\n{rest}", src.path);
+        } else {
+            out += &rendered;
+        }
         out += "\n\n";
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
@@ -200,6 +224,13 @@ pub fn render(diags: &[Diagnostic], src: &Source<'_>, color: bool) -> String {
             out += &format!(", {} warning{}", warnings, plural(warnings));
         }
         out += "\n";
+    } else if warnings > 0 {
+        out += &format!(
+            "warning: `{}` compiled with {} warning{}\n",
+            src.path,
+            warnings,
+            plural(warnings)
+        );
     }
     out
 }

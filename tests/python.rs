@@ -53,7 +53,7 @@ fn runtime_templates_pass_ruff() {
 
 #[test]
 fn runtime_unit_tests_pass() {
-    let (ok, out) = run(Command::new(python()).args(["-m", "unittest", "discover", "-s", "tests/runtime", "-t", "."]).current_dir(root()));
+    let (ok, out) = run(Command::new(python()).args(["-m", "unittest", "discover", "-s", "tests/runtime"]).current_dir(root()));
     assert!(ok, "python runtime tests failed:\n{out}");
     eprintln!("{}", out.lines().rev().take(3).collect::<Vec<_>>().join("\n"));
 }

@@ -17,7 +17,9 @@ const EXEMPT: &[(Code, &str)] = &[(
 )];
 
 fn ui_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("ui")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("ui")
 }
 
 fn blessing() -> bool {
@@ -55,7 +57,11 @@ fn unified_diff(expected: &str, actual: &str, path: &str) -> String {
 fn ui() {
     let bless = blessing();
     let cases = cases();
-    assert!(!cases.is_empty(), "no UI tests found in {}", ui_dir().display());
+    assert!(
+        !cases.is_empty(),
+        "no UI tests found in {}",
+        ui_dir().display()
+    );
     let mut failures = vec![];
     for py in &cases {
         let actual = render(py);

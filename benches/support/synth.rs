@@ -51,9 +51,11 @@ pub fn synth_app(entities: usize, methods: usize, seed: u64) -> String {
     s.push_str("from typing import Dict, List\n\nfrom stateflow import stateflow\n\n\n");
     s.push_str("def clamp(x: int, lo: int, hi: int) -> int:\n    return max(lo, min(x, hi))\n");
     for i in 0..entities {
-        // Two peers (possibly the entity itself, possibly defined later: string annotations).
-        let p = rng.below(entities);
-        let q = rng.below(entities);
+        // Two peers, defined earlier (the call graph is layered, a DAG: a cycle of calls
+        // would draw an SW0003 warning), or for the first entity itself. The string
+        // annotations also allow later ones.
+        let p = if i == 0 { 0 } else { rng.below(i) };
+        let q = if i == 0 { 0 } else { rng.below(i) };
         let pt = format!("\"E{p}\"");
         let qt = format!("\"E{q}\"");
         write!(

@@ -17,17 +17,47 @@ in the sfgen repository. In short, a target's glue uses:
 Events leave the core as JSON-ready dicts (refs, tuples already in their ``$ref`` /
 ``$tuple`` form) and come back in through ``loads``, which turns them into Python values.
 """
+import functools
 import inspect
 import json
 import zlib
 
 __all__ = [
-    "Call", "Create", "EntityNotFound", "EntitySpec", "Ingress", "Jump", "MalformedEvent",
-    "MethodSpec", "NotSerializable", "Operator", "Read", "Ref", "Return", "Router",
-    "SplitMethodCalled", "UnknownClass", "UntypedReference", "check_event", "client_result",
-    "construct", "decode", "decode_record", "dumps", "encode", "encode_record",
-    "from_client", "keep", "key_text", "loads", "malformed_reply", "partition", "reject",
-    "request_of", "to_client",
+    "UNKNOWN_REQUEST",
+    "Call",
+    "Create",
+    "EntityNotFound",
+    "EntitySpec",
+    "Ingress",
+    "Jump",
+    "MalformedEvent",
+    "MethodSpec",
+    "NotSerializable",
+    "Operator",
+    "Read",
+    "Ref",
+    "Return",
+    "Router",
+    "SplitMethodCalled",
+    "UnknownClass",
+    "UntypedReference",
+    "check_event",
+    "client_result",
+    "construct",
+    "decode",
+    "decode_record",
+    "dumps",
+    "encode",
+    "encode_record",
+    "from_client",
+    "keep",
+    "key_text",
+    "loads",
+    "malformed_reply",
+    "partition",
+    "reject",
+    "request_of",
+    "to_client",
 ]
 
 
@@ -344,13 +374,22 @@ def _hook(d):
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 _decoder = json.JSONDecoder(object_hook=_hook)
+_plain_decoder = json.JSONDecoder()
 
 
 def decode(text):
     """Python values from wire JSON text (raises ValueError / TypeError / RecursionError)."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
-    return _decoder.decode(text)
+    decoder = _decoder if "$" in text or "\\u" in text else _plain_decoder
+    # (the hook costs a Python call per object: only when a $ref/$tuple/$dict may be there)
+    try:
+        value, end = decoder.scan_once(text, 0)  # the C scanner, without decode()'s wrapper
+        if end == len(text):
+            return value
+    except StopIteration:
+        pass
+    return decoder.decode(text)  # whitespace around the value, or the error message
 
 
 def from_client(v):
@@ -439,6 +478,8 @@ def _enc_args(args, kwargs, entities, cls, method):
             kw[name] = _enc(x)
         except _Unencodable as exc:
             raise NotSerializable(f"argument '{name}' of {cls}.{method}: {exc}") from None
+    if len(kw) == 1 and name in _MARKS:  # (a "$ref" keyword argument must stay one)
+        kw = {"$dict": [[name, kw[name]]]}
     return out, kw
 
 
@@ -489,9 +530,14 @@ def key_text(cls, key):
     return json.dumps([cls, _enc(key)], separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _crc(cls, key):
+    return zlib.crc32(key_text(cls, key).encode("ascii"))
+
+
 def partition(cls, key, n):
     """The stable partition (0..n-1) of entity (cls, key): crc32 of key_text modulo n."""
-    return zlib.crc32(key_text(cls, key).encode("ascii")) % n
+    return _crc(cls, key) % n
 
 
 # ---------------------------------------------------------------------------------------
@@ -626,22 +672,25 @@ def reject(ev, exc):
     return _reply(ev, stack, {"error": _error(exc)})
 
 
+UNKNOWN_REQUEST = ""  # the request id of replies to events whose request is unreadable
+
+
 def request_of(raw):
-    """Best-effort request id of raw event text (None when it has none)."""
+    """Best-effort request id of raw event text (UNKNOWN_REQUEST when it has none)."""
     try:
         doc = json.loads(raw)
     except (ValueError, TypeError, RecursionError):
-        return None
+        return UNKNOWN_REQUEST
     if type(doc) is dict and type(doc.get("request")) is str:
         return doc["request"]
-    return None
+    return UNKNOWN_REQUEST
 
 
 def malformed_reply(raw, exc):
     """The error reply for raw event text that `loads` rejected. It goes to the innermost
     caller when the event's stack can still be read, else to the egress (empty stack),
-    under the event's request id when it has one (else null)."""
-    ev = {"id": None, "request": None, "kind": None, "stack": []}
+    under the event's request id when it has one (else UNKNOWN_REQUEST)."""
+    ev = {"id": None, "request": UNKNOWN_REQUEST, "kind": None, "stack": []}
     try:
         doc = json.loads(raw)
     except (ValueError, TypeError, RecursionError):
@@ -695,8 +744,9 @@ class Ingress:
     def create(self, request, cls, args=(), kwargs=None):
         # The constructor runs here: the key is only known after __init__ and __key__().
         try:
-            spec, key, fields = construct(self.entities, cls, from_client(list(args)),
-                                          from_client(dict(kwargs or {})))
+            spec, key, fields = construct(
+                self.entities, cls, from_client(list(args)),
+                {k: from_client(x) for k, x in (kwargs or {}).items()})
             to = [spec.name, _enc_key(spec.name, key)]
             init = _enc_fields(fields, spec.name, key)
         except Exception as exc:  # noqa: BLE001
@@ -705,16 +755,22 @@ class Ingress:
 
     def call(self, request, cls, key, method, args=(), kwargs=None):
         try:
-            to = [cls, _enc_key(cls, from_client(key))]
-            a, kw = _enc_args(from_client(list(args)), from_client(dict(kwargs or {})),
-                              self.entities, cls, method)
+            to = [cls, key if type(key) is str else _enc_key(cls, from_client(key))]
+            a = list(args)
+            kw = dict(kwargs) if kwargs else {}
+            # scalars are already in wire form: skip the walks (the common case)
+            if not all(type(x) in _SCALARS for x in a) or \
+                    not all(type(x) in _SCALARS for x in kw.values()):
+                a, kw = _enc_args(from_client(a), {k: from_client(x) for k, x in kw.items()},
+                                  self.entities, cls, method)
         except Exception as exc:  # noqa: BLE001
             return self._refused(request, exc)
-        return self._first(request, "call", to, {"method": method, "args": a, "kwargs": kw})
+        return {"id": f"{request}.0", "request": request, "kind": "call", "to": to,
+                "method": method, "args": a, "kwargs": kw, "stack": []}
 
     def state(self, request, cls, key):
         try:
-            to = [cls, _enc_key(cls, from_client(key))]
+            to = [cls, key if type(key) is str else _enc_key(cls, from_client(key))]
         except Exception as exc:  # noqa: BLE001
             return self._refused(request, exc)
         return self._first(request, "state", to, {})
@@ -767,8 +823,7 @@ class Operator:
 
     @staticmethod
     def _store(record, obj):
-        record = dict(record)
-        record["fields"] = obj.__dict__
+        record["fields"] = obj.__dict__  # the object's dict is the new fields dict
         return record
 
     def process(self, ev, record):
@@ -788,7 +843,21 @@ class Operator:
                 if ev["method"] not in self.spec.methods:
                     return record, [_reply(ev, stack, {"error": _error(AttributeError(
                         f"'{me}' object has no attribute '{ev['method']}'"))})]
+                m = self.spec.methods[ev["method"]]
                 obj = self._load(record)
+                if m.blocks is None and not (stack and stack[-1]["to"][0] == me):
+                    # fast path: the user's own method; the reply leaves at once
+                    try:
+                        value = m.func(obj, *ev["args"], **ev["kwargs"])
+                    except Exception as exc:  # noqa: BLE001 (the method raised)
+                        payload = {"error": _error(exc)}
+                    else:
+                        try:
+                            payload = {"ok": _enc(value)}
+                        except _Unencodable as exc:
+                            payload = {"error": _error(NotSerializable(
+                                f"{m.ret_label}: {exc}"))}
+                    return self._store(record, obj), [_reply(ev, stack, payload)]
                 out = self._run(ev, key, obj, stack,
                                 start=(ev["method"], ev["args"], ev["kwargs"]))
                 return self._store(record, obj), [out]

@@ -79,7 +79,8 @@ class LocalRuntime:
 
     def submit(self, text):
         """Put raw event text on the wire (as if read from a topic) and run to quiescence;
-        the client result for its request (malformed text without one: request None)."""
+        the client result for its request (UNKNOWN_REQUEST for malformed text without
+        one)."""
         request = _sf.request_of(text)
         self._put(text, None)
         self._drain()

@@ -1,6 +1,6 @@
 from stateflow import stateflow
 
-created = 0
+tickets_used = 0
 
 
 @stateflow
@@ -13,10 +13,19 @@ class Ticket:
         return self.number
 
     def use(self) -> int:
-        global created
-        created += 1
+        global tickets_used
+        tickets_used += 1
         self.used = True
-        return created
+        return tickets_used
+
+    def cancel(self) -> None:
+        def forget() -> None:
+            global tickets_used
+            tickets_used -= 1
+
+        if self.used:
+            forget()
+        self.used = False
 
     def count_words(self, text: str) -> int:
         words = 0

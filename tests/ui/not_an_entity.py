@@ -12,6 +12,7 @@ class Customer:
     def __init__(self, name: str):
         self.name: str = name
         self.city: str = ""
+        self.billing: Address = Address("", "")
 
     def __key__(self):
         return self.name

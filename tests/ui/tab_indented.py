@@ -1,0 +1,11 @@
+from stateflow import stateflow
+
+
+@stateflow
+class Account:
+	def __init__(self, iban: str):
+		self.iban: str = iban
+		self.balance = 0
+
+	def __key__(self):
+		return self.iban

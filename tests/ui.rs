@@ -134,3 +134,27 @@ fn every_code_has_a_ui_test() {
         "these codes are exempt but have a UI test now; remove the exemption: {stale:?}"
     );
 }
+
+/// Half-typed programs are what an editor sends: compiling any prefix of a UI program
+/// (cut at a line end or in the middle of a line) reports diagnostics and never panics.
+#[test]
+fn no_panic_on_truncated_programs() {
+    for py in cases() {
+        let bytes = fs::read(&py).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut cuts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+        cuts.extend(text.match_indices(['(', '.', ':']).map(|(i, _)| i + 1));
+        for cut in cuts {
+            let prefix = &text[..cut];
+            let result = std::panic::catch_unwind(|| {
+                let compiled = sfgen::compile(prefix.as_bytes(), "prefix.py");
+                compiled.render("prefix.py", false)
+            });
+            assert!(
+                result.is_ok(),
+                "sfgen panicked on the first {cut} bytes of {}:\n{prefix}",
+                py.display()
+            );
+        }
+    }
+}

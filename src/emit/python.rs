@@ -117,6 +117,8 @@ fn class(ir: &Ir, e: &ir::Entity) -> String {
             ir::Member::Code(code) => out += &indent(code, "    "),
             ir::Member::Method(i) => {
                 let method = &e.methods[*i];
+                // The runtime finds this line to say where an error came from.
+                out += &format!("    # {}:{}\n", ir.source, method.lines);
                 out += &indent(&method.code, "    ");
                 for b in &method.blocks {
                     out.push('\n');

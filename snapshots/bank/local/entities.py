@@ -14,20 +14,24 @@ class InsufficientFunds(Exception):
 
 # app.py:11-51
 class Account:
+    # app.py:12-16
     def __init__(self, iban: str, owner: str):
         self.iban: str = iban
         self.owner: str = owner
         self.balance: int = 0
         self.history: List[int] = []
 
+    # app.py:18-19
     def __key__(self):
         return self.iban
 
+    # app.py:21-24
     def deposit(self, amount: int) -> int:
         self.balance += amount
         self.history.append(amount)
         return self.balance
 
+    # app.py:26-31
     def withdraw(self, amount: int) -> int:
         if amount > self.balance:
             raise InsufficientFunds("not enough money")
@@ -35,9 +39,11 @@ class Account:
         self.history.append(-amount)
         return self.balance
 
+    # app.py:33-34
     def get_balance(self) -> int:
         return self.balance
 
+    # app.py:36-42
     def transfer(self, amount: int, to: "Account") -> bool:
         """Split into blocks _sf_transfer_0.._sf_transfer_1 (app.py:36-42); the runtime runs them."""
         raise _sf.SplitMethodCalled("transfer")
@@ -56,6 +62,7 @@ class Account:
         # app.py:42
         return _sf.Return(True)
 
+    # app.py:44-51
     def pay_in_installments(self, total: int, parts: int, to: "Account") -> int:
         """Split into blocks _sf_pay_in_installments_0.._sf_pay_in_installments_4 (app.py:44-51); the runtime runs them."""
         raise _sf.SplitMethodCalled("pay_in_installments")
@@ -99,13 +106,16 @@ class Account:
 
 # app.py:55-83
 class Bank:
+    # app.py:56-58
     def __init__(self, name: str):
         self.name: str = name
         self.accounts: List[Account] = []
 
+    # app.py:60-61
     def __key__(self):
         return self.name
 
+    # app.py:63-67
     def open_account(self, iban: str, owner: str, initial: int) -> Account:
         """Split into blocks _sf_open_account_0.._sf_open_account_2 (app.py:63-67); the runtime runs them."""
         raise _sf.SplitMethodCalled("open_account")
@@ -128,6 +138,7 @@ class Bank:
         self.accounts.append(account)
         return _sf.Return(account)
 
+    # app.py:69-73
     def total_deposits(self) -> int:
         """Split into blocks _sf_total_deposits_0.._sf_total_deposits_4 (app.py:69-73); the runtime runs them."""
         raise _sf.SplitMethodCalled("total_deposits")
@@ -167,6 +178,7 @@ class Bank:
         total += _sf_get_balance
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "total")))
 
+    # app.py:75-83
     def richest(self) -> str:
         """Split into blocks _sf_richest_0.._sf_richest_5 (app.py:75-83); the runtime runs them."""
         raise _sf.SplitMethodCalled("richest")

@@ -11,6 +11,7 @@ from typing import Dict, List
 
 # app.py:8-47
 class Hotel:
+    # app.py:9-17
     def __init__(self, hotel_id: str, name: str, lat: float, lon: float, price: float, rating: float, capacity: int):
         self.hotel_id: str = hotel_id
         self.name: str = name
@@ -21,18 +22,23 @@ class Hotel:
         self.capacity: int = capacity
         self.booked: Dict[str, int] = {}
 
+    # app.py:19-20
     def __key__(self):
         return self.hotel_id
 
+    # app.py:22-23
     def distance_to(self, lat: float, lon: float) -> float:
         return (self.lat - lat) ** 2 + (self.lon - lon) ** 2
 
+    # app.py:25-26
     def get_rate(self) -> float:
         return self.price
 
+    # app.py:28-29
     def get_rating(self) -> float:
         return self.rating
 
+    # app.py:31-37
     def available(self, in_day: int, out_day: int, rooms: int) -> bool:
         day = in_day
         while day < out_day:
@@ -41,6 +47,7 @@ class Hotel:
             day += 1
         return True
 
+    # app.py:39-44
     def reserve(self, in_day: int, out_day: int, rooms: int) -> bool:
         if not self.available(in_day, out_day, rooms):
             return False
@@ -48,23 +55,28 @@ class Hotel:
             self.booked[str(day)] = self.booked.get(str(day), 0) + rooms
         return True
 
+    # app.py:46-47
     def get_profile(self) -> Dict[str, str]:
         return {"id": self.hotel_id, "name": self.name}
 
 
 # app.py:51-69
 class User:
+    # app.py:52-55
     def __init__(self, username: str, password: str):
         self.username: str = username
         self.password: str = password
         self.reservations: List[str] = []
 
+    # app.py:57-58
     def __key__(self):
         return self.username
 
+    # app.py:60-61
     def login(self, password: str) -> bool:
         return self.password == password
 
+    # app.py:63-69
     def reserve(self, password: str, hotel: Hotel, in_day: int, out_day: int, rooms: int) -> bool:
         """Split into blocks _sf_reserve_0.._sf_reserve_4 (app.py:63-69); the runtime runs them."""
         raise _sf.SplitMethodCalled("reserve")
@@ -108,17 +120,21 @@ class User:
 
 # app.py:73-112
 class Search:
+    # app.py:74-76
     def __init__(self, name: str):
         self.name: str = name
         self.hotels: List[Hotel] = []
 
+    # app.py:78-79
     def __key__(self):
         return self.name
 
+    # app.py:81-83
     def add_hotel(self, hotel: Hotel) -> int:
         self.hotels.append(hotel)
         return len(self.hotels)
 
+    # app.py:85-95
     def nearby(self, lat: float, lon: float, in_day: int, out_day: int) -> List[Dict[str, str]]:
         """Split into blocks _sf_nearby_0.._sf_nearby_10 (app.py:85-95); the runtime runs them."""
         raise _sf.SplitMethodCalled("nearby")
@@ -208,6 +224,7 @@ class Search:
         profiles.append(_sf_get_profile)
         return _sf.Jump(5, _sf.keep(_sf_v, locals(), ("_sf_i2", "_sf_seq1", "in_day", "out_day", "profiles")))
 
+    # app.py:97-112
     def recommend(self, require: str, lat: float, lon: float) -> List[str]:
         """Split into blocks _sf_recommend_0.._sf_recommend_15 (app.py:97-112); the runtime runs them."""
         raise _sf.SplitMethodCalled("recommend")

@@ -9,41 +9,50 @@ from typing import List
 
 # app.py:7-26
 class Item:
+    # app.py:8-11
     def __init__(self, item_name: str, price: int):
         self.item_name: str = item_name
         self.price: int = price
         self.stock: int = 0
 
+    # app.py:13-14
     def __key__(self):
         return self.item_name
 
+    # app.py:16-20
     def update_stock(self, amount: int) -> bool:
         if self.stock + amount < 0:
             return False
         self.stock += amount
         return True
 
+    # app.py:22-23
     def enough_stock(self) -> bool:
         return self.stock > 0
 
+    # app.py:25-26
     def get_price(self) -> int:
         return self.price
 
 
 # app.py:30-64
 class User:
+    # app.py:31-34
     def __init__(self, username: str):
         self.username: str = username
         self.balance: int = 1000
         self.basket: List[Item] = []
 
+    # app.py:36-37
     def __key__(self):
         return self.username
 
+    # app.py:39-41
     def deposit(self, amount: int) -> int:
         self.balance += amount
         return self.balance
 
+    # app.py:43-51
     def add_to_basket(self, items: List[Item]) -> bool:
         """Split into blocks _sf_add_to_basket_0.._sf_add_to_basket_6 (app.py:43-51); the runtime runs them."""
         raise _sf.SplitMethodCalled("add_to_basket")
@@ -100,6 +109,7 @@ class User:
         total_price += _sf_price
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "items", "total_price")))
 
+    # app.py:53-61
     def buy_item(self, amount: int, item: Item) -> bool:
         """Split into blocks _sf_buy_item_0.._sf_buy_item_2 (app.py:53-61); the runtime runs them."""
         raise _sf.SplitMethodCalled("buy_item")
@@ -128,6 +138,7 @@ class User:
         self.balance -= total_price
         return _sf.Return(True)
 
+    # app.py:63-64
     def basket_size(self) -> int:
         return len(self.basket)
 

@@ -668,6 +668,11 @@ impl Builder<'_> {
             let v = self.to_temp(inner, false);
             return Expr::new(ExprKind::Starred(Box::new(v)), x.span);
         }
+        if let (true, ExprKind::Attribute(base, attr)) = (func_pos, &x.kind) {
+            // `r.pair().index(...)`: keep the object, not a bound method (frames are JSON).
+            let b = self.to_temp(base, false);
+            return Expr::new(ExprKind::Attribute(Box::new(b), attr.clone()), x.span);
+        }
         let v = self.hoist(x);
         if is_stable(&v) {
             return v;

@@ -4,5 +4,5 @@
 # snapshots, conformance replays of generated projects, ruff, the runtime's Python tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-venvs.sh tools
+scripts/setup-venvs.sh
 cargo test --locked "$@"

@@ -110,3 +110,37 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// An app compiled for the local target and written to a fresh temporary directory.
+pub fn local_project(app: &Path, name: &str) -> PathBuf {
+    write_temp(&generate(app, sfgen::emit::Target::Local), name)
+}
+
+/// The python of the project's venv `name` (`scripts/setup-venvs.sh NAME`), if it exists.
+pub fn venv_python(name: &str) -> Option<PathBuf> {
+    let venvs = std::env::var_os("SFGEN_VENVS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/sfgen/venvs")
+    });
+    let p = venvs.join(name).join("bin/python");
+    p.is_file().then_some(p)
+}
+
+/// A required venv: in CI its absence is a failure, elsewhere the test is skipped.
+pub fn require_venv(name: &str) -> Option<PathBuf> {
+    match venv_python(name) {
+        Some(p) => Some(p),
+        None if std::env::var_os("CI").is_some() => panic!("the {name} venv is missing: run scripts/setup-venvs.sh {name}"),
+        None => {
+            eprintln!("SKIPPED: the {name} venv is missing (scripts/setup-venvs.sh {name} creates it)");
+            None
+        }
+    }
+}
+
+/// A program on PATH or in ~/.cargo/bin (e.g. `tansu`), if there is one.
+pub fn program(name: &str) -> Option<PathBuf> {
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    dirs.push(home.join(".cargo/bin"));
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}

@@ -13,6 +13,12 @@ in the sfgen repository. In short, a target's glue uses:
     dumps(event) / loads(text)   the wire: JSON text <-> checked event dict
     client_result(reply)         reply event -> {"ok": value} | {"error": "Name"}
     reject / malformed_reply     error replies for events that cannot be routed or decoded
+    find_deadlocks(records)      the wait-for cycles visible in some records, and their victims
+    encode_record/decode_record  a key's operator state <-> JSON
+
+Operator.process also keeps per-entity isolation and duplicate suppression; their
+bookkeeping lives in the key's record next to the entity's fields, so a target that stores
+the record gets both for free.
 
 Events leave the core as JSON-ready dicts (refs, tuples already in their ``$ref`` /
 ``$tuple`` form) and come back in through ``loads``, which turns them into Python values.
@@ -20,12 +26,14 @@ Events leave the core as JSON-ready dicts (refs, tuples already in their ``$ref`
 import functools
 import inspect
 import json
+import os
 import zlib
 
 __all__ = [
     "UNKNOWN_REQUEST",
     "Call",
     "Create",
+    "Deadlock",
     "EntityNotFound",
     "EntitySpec",
     "Ingress",
@@ -49,13 +57,16 @@ __all__ = [
     "dumps",
     "encode",
     "encode_record",
+    "find_deadlocks",
     "from_client",
+    "isolation_default",
     "keep",
     "key_text",
     "loads",
     "malformed_reply",
     "partition",
     "reject",
+    "request_age",
     "request_of",
     "to_client",
 ]
@@ -86,6 +97,11 @@ class UntypedReference(Exception):
 
 class SplitMethodCalled(RuntimeError):
     """The stub of a split method was called directly instead of through the runtime."""
+
+
+class Deadlock(RuntimeError):
+    """The request waited on an entity held by a request that waits back on it (or, with a
+    bounded wait, waited too long); it failed at the call site where it waited. Retry it."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -508,16 +524,37 @@ def _enc_stack(stack):
 
 
 def encode_record(cls, key, record):
-    """The JSON-ready form of one key's operator state, for a state store or file."""
-    out = {k: _enc(x) for k, x in record.items() if k != "fields"}
-    out["fields"] = _enc_fields(record["fields"], cls, key)
+    """The JSON-ready form of one key's operator state (fields, and the isolation and
+    duplicate bookkeeping), for a state store or file."""
+    out = {"fields": _enc_fields(record["fields"], cls, key)}
+    for k, x in record.items():
+        if k != "fields":
+            try:
+                out[k] = _enc(x)
+            except _Unencodable as exc:
+                raise NotSerializable(f"'{k}' of {cls}[{key!r}]: {exc}") from None
     return out
 
 
 def decode_record(doc):
-    """A key's operator state from its decoded (see decode) JSON form."""
+    """A key's operator state from its decoded (see decode) JSON form; MalformedEvent when
+    it does not have the shape of one."""
     if type(doc) is not dict or type(doc.get("fields")) is not dict:
         raise MalformedEvent("an entity record is an object with a 'fields' object")
+    held = doc.get("held")
+    if held is not None and not (type(held) is dict and type(held.get("request")) is str
+                                 and type(held.get("frames")) is int):
+        raise MalformedEvent("a record's 'held' is {\"request\": id, \"frames\": n}")
+    queue = doc.get("queue")
+    if queue is not None:
+        if type(queue) is not list:
+            raise MalformedEvent("a record's 'queue' is a list of events")
+        for ev in queue:
+            check_event(ev)
+    seen = doc.get("seen")
+    if seen is not None and not (type(seen) is dict and all(
+            type(h) is int for h in seen.values())):
+        raise MalformedEvent("a record's 'seen' maps request ids to hops")
     return doc
 
 
@@ -602,6 +639,8 @@ def check_event(ev):
     for name in ("id", "request"):
         if type(ev.get(name)) is not str:
             _bad(f"the event's '{name}' must be a string")
+    if "born" in ev and type(ev["born"]) not in (int, float):
+        _bad("the event's 'born' must be a number")
     kind = ev.get("kind")
     if kind not in _KINDS:
         _bad(f"unknown event kind {kind!r}")
@@ -642,7 +681,7 @@ def _next_id(ev):
     request = ev.get("request")
     if type(ident) is str:
         head, _, tail = ident.rpartition(".")
-        if head == request and tail.isdigit():
+        if head == request and tail.isdecimal():
             return f"{head}.{int(tail) + 1}"
         return f"{ident}.1"
     return f"{request}.1"
@@ -654,6 +693,9 @@ def _error(exc):
 
 def _event(ev, kind, to, stack_w, payload):
     out = {"id": _next_id(ev), "request": ev.get("request"), "kind": kind, "to": to}
+    born = ev.get("born")
+    if born is not None:  # the request's age travels with all its events
+        out["born"] = born
     out.update(payload)
     out["stack"] = stack_w
     return out
@@ -726,22 +768,34 @@ def construct(entities, cls, args, kwargs):
 class Ingress:
     """Turns client requests into first events. Arguments and keys are client JSON values
     (refs as {"$ref": [cls, key]}); Python values such as Ref and tuple are accepted too.
-    A request that cannot even be sent gets its error reply at once (empty stack)."""
+    A request that cannot even be sent gets its error reply at once (empty stack).
+
+    `born` (optional, a number) is the request's age, carried by all its events: when
+    requests deadlock, the younger one (larger born) fails. Without it, the number at the
+    end of the request id is its age ("r17" -> 17)."""
 
     def __init__(self, entities):
         self.entities = entities
 
-    def _first(self, request, kind, to, payload):
-        ev = {"id": f"{request}.0", "request": request, "kind": kind, "to": to}
+    @staticmethod
+    def _head(request, born):
+        ev = {"id": f"{request}.0", "request": request}
+        if born is not None:
+            ev["born"] = born
+        return ev
+
+    def _first(self, request, kind, to, payload, born=None):
+        ev = self._head(request, born)
+        ev["kind"] = kind
+        ev["to"] = to
         ev.update(payload)
         ev["stack"] = []
         return ev
 
-    def _refused(self, request, exc):
-        return _event({"id": f"{request}.0", "request": request}, "reply", None, [],
-                      {"error": _error(exc)})
+    def _refused(self, request, exc, born=None):
+        return _event(self._head(request, born), "reply", None, [], {"error": _error(exc)})
 
-    def create(self, request, cls, args=(), kwargs=None):
+    def create(self, request, cls, args=(), kwargs=None, born=None):
         # The constructor runs here: the key is only known after __init__ and __key__().
         try:
             spec, key, fields = construct(
@@ -750,10 +804,10 @@ class Ingress:
             to = [spec.name, _enc_key(spec.name, key)]
             init = _enc_fields(fields, spec.name, key)
         except Exception as exc:  # noqa: BLE001
-            return self._refused(request, exc)
-        return self._first(request, "create", to, {"init": init})
+            return self._refused(request, exc, born)
+        return self._first(request, "create", to, {"init": init}, born)
 
-    def call(self, request, cls, key, method, args=(), kwargs=None):
+    def call(self, request, cls, key, method, args=(), kwargs=None, born=None):
         try:
             to = [cls, key if type(key) is str else _enc_key(cls, from_client(key))]
             a = list(args)
@@ -764,16 +818,19 @@ class Ingress:
                 a, kw = _enc_args(from_client(a), {k: from_client(x) for k, x in kw.items()},
                                   self.entities, cls, method)
         except Exception as exc:  # noqa: BLE001
-            return self._refused(request, exc)
+            return self._refused(request, exc, born)
+        if born is not None:
+            return self._first(request, "call", to, {"method": method, "args": a,
+                                                     "kwargs": kw}, born)
         return {"id": f"{request}.0", "request": request, "kind": "call", "to": to,
                 "method": method, "args": a, "kwargs": kw, "stack": []}
 
-    def state(self, request, cls, key):
+    def state(self, request, cls, key, born=None):
         try:
             to = [cls, key if type(key) is str else _enc_key(cls, from_client(key))]
         except Exception as exc:  # noqa: BLE001
-            return self._refused(request, exc)
-        return self._first(request, "state", to, {})
+            return self._refused(request, exc, born)
+        return self._first(request, "state", to, {}, born)
 
 
 class Router:
@@ -799,22 +856,122 @@ class Router:
 
 
 # ---------------------------------------------------------------------------------------
+# Isolation and duplicate suppression: the bookkeeping in a key's record
+
+SEEN_LIMIT = 256  # requests remembered per key for duplicate suppression (see Operator)
+_BOOKKEEPING = ("held", "queue", "seen")
+
+
+def isolation_default():
+    """Whether isolation is on unless a runtime says otherwise: the environment variable
+    SFGEN_ISOLATION=off (or 0, false, no) switches it off, for debugging only."""
+    return os.environ.get("SFGEN_ISOLATION", "on").strip().lower() not in (
+        "off", "0", "false", "no")
+
+
+def _hop(ident, request):
+    """The hop of an event id "<request>.<hop>", or None for an id of another shape (such
+    events are not checked for duplicates)."""
+    head, _, tail = ident.rpartition(".")
+    if head == request and tail.isdecimal():
+        return int(tail)
+    return None
+
+
+def request_age(request, born=None):
+    """A sort key of a request's age: larger is younger. `born` when the request has one
+    (see Ingress), else the number at the end of its id ("r17" -> 17; -1 without one)."""
+    if born is None:
+        i = len(request)
+        while i and request[i - 1].isdigit():
+            i -= 1
+        born = int(request[i:]) if i < len(request) else -1
+    return (born, request)
+
+
+def _where(to):
+    cls, key = to
+    return f"{cls}[{key!r}]"
+
+
+def find_deadlocks(records):
+    """The deadlocks visible in `records`, an iterable of (address, record) pairs (the
+    address is anything that names the record for the caller). Request W waits for request
+    H when an event of W is queued in a record held by H; every request waits in at most
+    one place (it has one event in flight), so each cycle of waits is found by following
+    them. -> [(victim, address, message)], one per cycle: the victim is the youngest
+    request on the cycle (see request_age), the address is where its event waits; answer
+    with Operator.fail_waiting(record at address, victim, message).
+
+    The local runtime passes every record that has a queue, so it finds every deadlock;
+    a distributed target sees only the records it holds, and should also set a bounded
+    wait (Operator(wait_timeout=...))."""
+    waits = {}  # waiting request -> (holder, address, entity, born)
+    for address, record in records:
+        held = record.get("held")
+        queue = record.get("queue")
+        if held is None or not queue:
+            continue
+        holder = held["request"]
+        for q in queue:
+            waits[q["request"]] = (holder, address, q["to"], q.get("born"))
+    out = []
+    done = set()
+    for start in waits:  # (dict order: deterministic)
+        path = []
+        index = {}
+        r = start
+        while r in waits and r not in done and r not in index:
+            index[r] = len(path)
+            path.append(r)
+            r = waits[r][0]
+        done.update(path)
+        if r not in index:
+            continue  # the chain ends at a request that runs, or joins one seen already
+        cycle = path[index[r]:]
+        victim = max(cycle, key=lambda w: request_age(w, waits[w][3]))
+        steps = "; ".join(f"{w} waits for {_where(waits[w][2])} held by {waits[w][0]}"
+                          for w in cycle)
+        out.append((victim, waits[victim][1],
+                    f"deadlock: {steps}; {victim} is the younger request and fails "
+                    f"(retry it)"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
 # The dispatch core
 
 class Operator:
     """The keyed operator of one entity class; one instance serves all its partitions.
 
     process(event, record) -> (record', events) is a function of the key's record and the
-    event (the record's fields are changed in place; persisting backends decode a fresh
-    record per event). A record is None when no entity has the key, else a dict
-    {"fields": {...}} holding the entity's fields as live Python values (room is left for
-    the bookkeeping of isolation and duplicate suppression next to "fields").
+    event (the record is changed in place; persisting backends decode a fresh record per
+    event). A record is None when no entity has the key, else a dict holding the entity's
+    fields as live Python values and the bookkeeping of isolation and duplicate
+    suppression (see docs/runtime.md, "Operator state"):
+
+        {"fields": {...},                           the entity's __dict__
+         "held": {"request": r, "frames": n},       a request with n suspended frames here
+         "queue": [event, ...],                     events of other requests, in arrival order
+         "seen": {request: hop, ...}}               the last hop of each request seen here
+
+    (each key but "fields" is left out while it is empty).
+
+    isolation: None reads the environment (SFGEN_ISOLATION=off switches isolation off, for
+    debugging only: then requests interleave freely at suspended entities). wait_timeout
+    (seconds, None = wait forever) is the bounded-wait fallback for targets that cannot see
+    every record: an event that has waited longer for a request older than its own fails
+    with Deadlock; it needs the time `now` passed to process / expire.
     """
 
-    def __init__(self, entities, cls):
+    def __init__(self, entities, cls, isolation=None, wait_timeout=None,
+                 seen_limit=None):
         self.entities = entities
         self.spec = entities[cls]
         self.name = cls
+        self.isolation = isolation_default() if isolation is None else bool(isolation)
+        self.wait_timeout = wait_timeout
+        self.seen_limit = SEEN_LIMIT if seen_limit is None else seen_limit
 
     def _load(self, record):
         obj = self.spec.cls.__new__(self.spec.cls)
@@ -826,7 +983,149 @@ class Operator:
         record["fields"] = obj.__dict__  # the object's dict is the new fields dict
         return record
 
-    def process(self, ev, record):
+    def _saw(self, record, request, hop):
+        """Remember that hop `hop` of `request` reached this key; False when it (or a
+        later hop) was seen before: a duplicate. The requests seen most recently are kept
+        (at least seen_limit / 2 of them, at most seen_limit)."""
+        seen = record.get("seen")
+        if seen is None:
+            record["seen"] = {request: hop}
+            return True
+        last = seen.pop(request, -1)  # (re-inserted below: the most recent is last)
+        if last >= hop:
+            seen[request] = last
+            return False
+        seen[request] = hop
+        if len(seen) > self.seen_limit:  # forget the older half at once (amortised O(1))
+            record["seen"] = dict(list(seen.items())[len(seen) - self.seen_limit // 2:])
+        return True
+
+    def process(self, ev, record, now=None):
+        """Run `ev` on the key's `record`: -> (record', events to send).
+
+        A duplicate (an id this key has seen) is dropped: no events. With isolation on, an
+        event of another request than the one holding the entity waits in the record's
+        queue (no events yet); when the holder's last frame here completes, the queue runs
+        in arrival order, until one of its events suspends here in turn."""
+        if record is not None:
+            request = ev["request"]
+            hop = _hop(ev["id"], request)
+            if hop is not None and not self._saw(record, request, hop):
+                return record, []  # a duplicate: this key has processed it already
+            held = record.get("held") if self.isolation else None
+            if held is not None and held["request"] != request:
+                if now is not None:
+                    ev["since"] = now
+                queue = record.get("queue")
+                if queue is None:
+                    record["queue"] = [ev]
+                else:
+                    queue.append(ev)
+                return self._expired(record, now)
+        out = []
+        while True:
+            new, events = self._dispatch(ev, record)
+            out += events
+            if new is None:  # no entity: nothing to remember (replies are checked further)
+                return None, out
+            if record is None:  # created
+                hop = _hop(ev["id"], ev["request"])
+                if hop is not None:
+                    self._saw(new, ev["request"], hop)
+            elif new is not record:  # re-created: the bookkeeping stays with the key
+                for k in _BOOKKEEPING:
+                    if k in record:
+                        new[k] = record[k]
+            record = new
+            if self.isolation:
+                self._hold(record, ev, events)
+            elif "held" in record:  # (a record kept while isolation was on)
+                del record["held"]
+            queue = record.get("queue")
+            if "held" in record or not queue:
+                if now is not None and queue:
+                    record, late = self._expired(record, now)
+                    out += late
+                return record, out
+            ev = queue.pop(0)  # the entity is free: the oldest waiting event runs
+            if not queue:
+                del record["queue"]
+            ev.pop("since", None)
+
+    def _hold(self, record, ev, events):
+        """After `ev` ran: the entity is held by its request while the request has
+        suspended frames here (counted in the stack of the one event it caused)."""
+        n = 0
+        for e in events:
+            stack = e["stack"]
+            if stack:
+                me = self.name
+                key = ev["to"][1]
+                wkey = key if type(key) in _SCALARS else _enc(key)
+                for f in stack:
+                    to = f["to"]
+                    if to[0] == me and to[1] == wkey and type(to[1]) is type(wkey):
+                        n += 1
+        if n:
+            held = {"request": ev["request"], "frames": n}
+            if "born" in ev:
+                held["born"] = ev["born"]
+            record["held"] = held
+        elif "held" in record:
+            del record["held"]
+
+    def _expired(self, record, now):
+        if now is None or self.wait_timeout is None or "queue" not in record:
+            return record, []
+        return self.expire(record, now)
+
+    def expire(self, record, now):
+        """The bounded wait: fail with Deadlock the waiting events that have waited more
+        than wait_timeout seconds (by `now`, on the clock given to process) for a holder
+        older than their own request. -> (record', events). In a cycle of requests some
+        request waits for an older one, so the cycle breaks; a request never fails for
+        waiting on a younger one."""
+        queue = record.get("queue")
+        held = record.get("held")
+        if not queue or held is None or self.wait_timeout is None:
+            return record, []
+        holder = held["request"]
+        old = request_age(holder, held.get("born"))
+        out = []
+        keep = []
+        for q in queue:
+            since = q.get("since")
+            if since is not None and now - since > self.wait_timeout and \
+                    request_age(q["request"], q.get("born")) > old:
+                q.pop("since")
+                out.append(reject(q, Deadlock(
+                    f"request {q['request']} waited {now - since:g} s for "
+                    f"{_where(q['to'])} held by request {holder} (wait_timeout "
+                    f"{self.wait_timeout:g} s): a possible deadlock, and "
+                    f"{q['request']} is the younger; retry it")))
+            else:
+                keep.append(q)
+        if keep:
+            record["queue"] = keep
+        else:
+            del record["queue"]
+        return record, out
+
+    def fail_waiting(self, record, request, message):
+        """Fail the event of `request` that waits in `record`'s queue with a Deadlock error
+        (`message`): it fails at its call site, and the error unwinds the request's
+        frames, releasing every entity it holds. -> (record', events)."""
+        queue = record.get("queue") or []
+        for i, q in enumerate(queue):
+            if q["request"] == request:
+                del queue[i]
+                if not queue:
+                    del record["queue"]
+                q.pop("since", None)
+                return record, [reject(q, Deadlock(message))]
+        return record, []
+
+    def _dispatch(self, ev, record):
         kind = ev["kind"]
         me = self.name
         key = ev["to"][1]

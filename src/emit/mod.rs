@@ -1,7 +1,9 @@
 //! Emitters: IR → in-memory file trees, one module per target. Emitters see only the IR.
 
+pub mod lambda;
 pub mod local;
 pub mod python;
+pub mod statefun;
 
 use std::collections::BTreeMap;
 
@@ -37,7 +39,7 @@ impl Target {
 
     /// Whether this target's emitter exists yet.
     pub fn implemented(self) -> bool {
-        matches!(self, Target::Local | Target::All)
+        matches!(self, Target::Local | Target::Statefun | Target::Lambda | Target::All)
     }
 
     /// The concrete targets `self` stands for.
@@ -50,12 +52,14 @@ impl Target {
 }
 
 /// Targets with an emitter, in the order `all` writes them.
-pub const IMPLEMENTED: &[Target] = &[Target::Local];
+pub const IMPLEMENTED: &[Target] = &[Target::Local, Target::Statefun, Target::Lambda];
 
 /// Emits the project for one concrete target.
 pub fn emit(ir: &Ir, target: Target) -> FileTree {
     match target {
         Target::Local => local::emit(ir),
+        Target::Statefun => statefun::emit(ir),
+        Target::Lambda => lambda::emit(ir),
         _ => unreachable!("emit called for unimplemented target {}", target.name()),
     }
 }

@@ -416,6 +416,9 @@ fn block(sm: &split::SplitMethod, b: &split::Block, src: &Source<'_>) -> Block {
     let mut code = unparse_stmts(&b.stmts, "");
     // Resolve the jump markers inside plain statements.
     for target in 0..sm.blocks.len() {
+        if !code.contains(split::JUMP_MARKER) {
+            break;
+        }
         let marker = format!("{}({target})", split::JUMP_MARKER);
         if code.contains(&marker) {
             code = code.replace(&marker, &jump_code(target, &keep(sm, target, None)));

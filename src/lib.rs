@@ -45,8 +45,29 @@ pub fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
+/// Stack for the compiler's threads. Every stage recurses over the syntax tree, which
+/// [`parse::MAX_DEPTH`] bounds; this leaves room for that depth in debug builds too (the
+/// memory is reserved, and used only as deep inputs need it).
+const STACK: usize = 512 << 20;
+
+/// Runs `f` on a thread with [`STACK`] bytes of stack; a panic in it goes on in the caller.
+fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        let t = std::thread::Builder::new()
+            .name("sfgen".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, f)
+            .expect("cannot start the compiler thread");
+        t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
 /// Compiles the bytes of an app (read from `path`) to the IR.
 pub fn compile(bytes: &[u8], path: &str) -> Compiled {
+    with_big_stack(|| compile_here(bytes, path))
+}
+
+fn compile_here(bytes: &[u8], path: &str) -> Compiled {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_string(),
         Err(e) => {
@@ -55,7 +76,8 @@ pub fn compile(bytes: &[u8], path: &str) -> Compiled {
             let d = Diagnostic::error(
                 Code::NotUtf8,
                 "the file is not valid UTF-8",
-                syntax::Span::new(at, at + 1),
+                // the bad byte is U+FFFD in the lossy text the excerpt shows
+                syntax::Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8() as u32),
             )
             .label("invalid byte here")
             .hint("save the file as UTF-8 (Python source files are UTF-8 by default)");
@@ -95,5 +117,5 @@ pub fn compile(bytes: &[u8], path: &str) -> Compiled {
 
 /// Generates the whole output tree of `target` (with its manifest) from the IR.
 pub fn generate(ir: &ir::Ir, target: emit::Target) -> emit::FileTree {
-    write::with_manifest(emit::normalise(emit::emit_tree(ir, target)))
+    with_big_stack(|| write::with_manifest(emit::normalise(emit::emit_tree(ir, target))))
 }

@@ -12,9 +12,13 @@ pub fn parse_module(text: &str, path: &str) -> Result<Module, Diagnostic> {
     match rustpython_parser::parse(text, rustpython_parser::Mode::Module, path) {
         Ok(py::Mod::Module(m)) => {
             let cv = Conv { src: text };
-            Ok(Module {
+            let module = Module {
                 body: m.body.iter().map(|s| cv.stmt(s)).collect(),
-            })
+            };
+            match too_deep(&module) {
+                Some(d) => Err(d),
+                None => Ok(module),
+            }
         }
         Ok(_) => unreachable!("Mode::Module yields a module"),
         Err(e) => {
@@ -24,6 +28,46 @@ pub fn parse_module(text: &str, path: &str) -> Result<Module, Diagnostic> {
                 .hint("fix the syntax error; sfgen reads Python 3.11"))
         }
     }
+}
+
+/// How deep expressions and statements may nest. CPython 3.11 gives up at about 3000
+/// (`RecursionError` during compilation), so no app that runs as plain Python is refused;
+/// every later stage recurses over the tree, and this keeps that bounded.
+pub const MAX_DEPTH: usize = 3000;
+
+/// The deepest node when the tree nests more than [`MAX_DEPTH`] levels (an elif chain
+/// counts a level per `elif`). Walks with an explicit stack: the tree may be deeper than
+/// recursion allows.
+fn too_deep(m: &Module) -> Option<Diagnostic> {
+    use crate::syntax::{expr_children, stmt_bodies, stmt_exprs, Expr, Stmt};
+    enum Node<'a> {
+        S(&'a Stmt),
+        E(&'a Expr),
+    }
+    let mut work: Vec<(Node, usize)> = m.body.iter().map(|s| (Node::S(s), 1)).collect();
+    while let Some((node, depth)) = work.pop() {
+        let span = match node {
+            Node::S(s) => s.span,
+            Node::E(e) => e.span,
+        };
+        if depth > MAX_DEPTH {
+            return Some(
+                Diagnostic::error(Code::TooDeep, format!("this nests more than {MAX_DEPTH} levels deep"), Span::new(span.lo, span.lo))
+                    .label("too deep here")
+                    .hint("split the expression or the elif chain into smaller steps (Python 3.11 itself gives up at about this depth)"),
+            );
+        }
+        match node {
+            Node::S(s) => {
+                work.extend(stmt_exprs(s).into_iter().map(|e| (Node::E(e), depth + 1)));
+                for body in stmt_bodies(s) {
+                    work.extend(body.iter().map(|s| (Node::S(s), depth + 1)));
+                }
+            }
+            Node::E(e) => work.extend(expr_children(e).into_iter().map(|e| (Node::E(e), depth + 1))),
+        }
+    }
+    None
 }
 
 struct Conv<'a> {
@@ -524,6 +568,25 @@ mod tests {
             "if (n := len(a)) > 3:\n    pass\n",
             "if (n := len(a)) > 3:\n    pass",
         );
+    }
+
+    /// Generated code must compile on Python 3.11: inside an f-string's replacement field
+    /// no backslash and no enclosing quote; `:=` in a bare tuple needs parentheses.
+    #[test]
+    fn prints_what_python_3_11_accepts() {
+        check(r#"s = f'{b""}'"#, r#"s = f"{b''}""#);
+        check(r#"s = f'{"a" + x}'"#, r#"s = f"{'a' + x}""#);
+        check(r#"s = f'''{"it's"}'''"#, r#"s = f"""{"it's"}""""#);
+        check("s = f'''{\"\"\"a\nb\"\"\"}'''", "s = f\"\"\"{'''a\nb'''}\"\"\"");
+        check(r#"s = f"{f'{x}' + 'y'}""#, r#"s = f"{f'{x}' + 'y'}""#);
+        check(r#"s = f'it"s {x}'"#, r#"s = f"it\"s {x}""#);
+        check("s = f'{(lambda: 1)()}'", "s = f\"{(lambda: 1)()}\"");
+        check("y, z = (w := x), 1", "y, z = (w := x), 1");
+        check("t = [w := x, 1]", "t = [w := x, 1]");
+        check("assert (w := x), f'{r()}'", "assert (w := x), f\"{r()}\"");
+        check("raise (e := E) from (c := C)", "raise (e := E) from (c := C)");
+        check("with (a := b) as c, (d := e):\n    pass", "with (a := b) as c, (d := e):\n    pass");
+        check("try:\n    pass\nexcept (t := T):\n    pass", "try:\n    pass\nexcept (t := T):\n    pass");
     }
 
     #[test]

@@ -1094,43 +1094,37 @@ fn cleanup(mut blocks: Vec<B>) -> Vec<B> {
             retarget_term(t, &|n| fwd[n]);
         }
     }
-    // Merge a block into its only predecessor when that one jumps straight to it.
-    loop {
-        let mut preds = vec![0usize; blocks.len()];
-        let reach = reachable(&blocks);
-        for (i, b) in blocks.iter().enumerate() {
-            if reach[i] {
-                for s in successors(b) {
-                    preds[s] += 1;
-                }
+    // Merge a block into its only predecessor when that one jumps straight to it. A merged
+    // block's successors keep their predecessor counts (they now follow `i` instead), so
+    // one pass does it; `i` goes on absorbing while it ends in such a jump.
+    let mut reach = reachable(&blocks);
+    let mut preds = vec![0usize; blocks.len()];
+    for (i, b) in blocks.iter().enumerate() {
+        if reach[i] {
+            for s in successors(b) {
+                preds[s] += 1;
             }
         }
-        let mut merged = false;
-        for i in 0..blocks.len() {
-            if !reach[i] {
-                continue;
+    }
+    for i in 0..blocks.len() {
+        while reach[i] {
+            let Some(Term::Jump(j)) = blocks[i].term else { break };
+            if j == i || j == 0 || preds[j] != 1 {
+                break;
             }
-            if let Some(Term::Jump(j)) = blocks[i].term {
-                if j != i && j != 0 && preds[j] == 1 {
-                    let tail = std::mem::replace(
-                        &mut blocks[j],
-                        B {
-                            stmts: vec![],
-                            term: Some(Term::Unreachable),
-                            spans: vec![],
-                        },
-                    );
-                    let b = &mut blocks[i];
-                    b.stmts.extend(tail.stmts);
-                    b.spans.extend(tail.spans);
-                    b.term = tail.term;
-                    merged = true;
-                    break;
-                }
-            }
-        }
-        if !merged {
-            break;
+            let tail = std::mem::replace(
+                &mut blocks[j],
+                B {
+                    stmts: vec![],
+                    term: Some(Term::Unreachable),
+                    spans: vec![],
+                },
+            );
+            reach[j] = false;
+            let b = &mut blocks[i];
+            b.stmts.extend(tail.stmts);
+            b.spans.extend(tail.spans);
+            b.term = tail.term;
         }
     }
     // Drop unreachable blocks and number the rest in order.
@@ -1380,25 +1374,32 @@ fn analyse_blocks(blocks: Vec<B>, params: &[String], locals: &BTreeSet<String>) 
             break;
         }
     }
-    // Forward definite assignment.
-    let all: BTreeSet<String> = locals.clone();
-    let mut def_in: Vec<BTreeSet<String>> = vec![all.clone(); n];
-    def_in[0] = params.iter().cloned().collect();
+    // Forward: which live variables may be unbound on entry (not definitely assigned).
+    // Only live ones matter: a variable unbound on some path from the entry to a block
+    // where it is live was live all along that path, so it starts in the entry's live set;
+    // keeping the sets within the live sets keeps long methods linear.
+    let mut unbound_in: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
+    unbound_in[0] = live_in[0].iter().filter(|x| !params.contains(*x)).cloned().collect();
     loop {
         let mut changed = false;
         for i in 0..n {
-            let mut out: BTreeSet<String> = def_in[i].union(&defs[i]).cloned().collect();
-            if let Some(Term::Remote { into: Some(v), .. }) = &blocks[i].term {
-                out.insert(v.clone());
-            }
+            let into = match &blocks[i].term {
+                Some(Term::Remote { into: Some(v), .. }) => Some(v.as_str()),
+                _ => None,
+            };
+            let out: Vec<String> = unbound_in[i]
+                .iter()
+                .filter(|x| !defs[i].contains(*x) && Some(x.as_str()) != into)
+                .cloned()
+                .collect();
             for &s in &succ[i] {
                 if s == 0 {
                     continue;
                 }
-                let meet: BTreeSet<String> = def_in[s].intersection(&out).cloned().collect();
-                if meet != def_in[s] {
-                    def_in[s] = meet;
-                    changed = true;
+                for x in &out {
+                    if live_in[s].contains(x) && unbound_in[s].insert(x.clone()) {
+                        changed = true;
+                    }
                 }
             }
         }
@@ -1411,7 +1412,7 @@ fn analyse_blocks(blocks: Vec<B>, params: &[String], locals: &BTreeSet<String>) 
         let inputs = uses[i]
             .iter()
             .filter(|x| live_in[i].contains(*x))
-            .map(|x| (x.clone(), def_in[i].contains(x)))
+            .map(|x| (x.clone(), !unbound_in[i].contains(x)))
             .collect();
         out.push(Block {
             id: i,

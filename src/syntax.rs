@@ -547,13 +547,22 @@ fn binop_prec(op: &str) -> u8 {
 
 /// Prints an expression as Python source.
 pub fn unparse_expr(e: &Expr) -> String {
-    let mut p = Printer { quote: '"' };
+    let mut p = Printer::default();
     p.expr(e, prec::TUPLE)
 }
 
+/// Python 3.11 rules for f-strings (the generated code's floor): an expression inside a
+/// replacement field may contain no backslash and no quote character of an enclosing
+/// f-string, so literals there pick a quote that fits, or triple quotes for newlines.
+#[derive(Default)]
 struct Printer {
-    /// Quote character for string literals (inside an f-string, the other one).
-    quote: char,
+    /// Delimiters of the enclosing f-strings (`"`, `'`, `"""` or `'''`).
+    banned: Vec<&'static str>,
+    /// Inside a replacement field: no backslashes.
+    in_field: bool,
+    /// Something inside a field could not be written under those rules: the enclosing
+    /// f-string tries its next quote.
+    failed: bool,
 }
 
 impl Printer {
@@ -729,8 +738,14 @@ impl Printer {
             .join(", ")
     }
 
+    /// Tuple elements. A tuple may print without parentheses (`a, b = ...`), where Python
+    /// allows no bare `:=` inside, so assignment expressions get parentheses.
     fn seq(&mut self, xs: &[Expr], trailing_comma: bool) -> String {
-        let s = self.items(xs);
+        let s = xs
+            .iter()
+            .map(|x| self.expr(x, prec::NAMED + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
         if trailing_comma {
             s + ","
         } else {
@@ -775,12 +790,16 @@ impl Printer {
         }
     }
 
-    fn constant(&self, c: &Const) -> String {
+    fn constant(&mut self, c: &Const) -> String {
         match c {
             Const::None => "None".into(),
             Const::Bool(true) => "True".into(),
             Const::Bool(false) => "False".into(),
-            Const::Str(s) => str_literal(s, self.quote),
+            Const::Str(s) if self.in_field => self.field_literal(s, false),
+            Const::Bytes(b) if self.in_field => {
+                self.field_literal(&String::from_utf8_lossy(b), true)
+            }
+            Const::Str(s) => str_literal(s, '"'),
             Const::Bytes(b) => bytes_literal(b),
             Const::Int(i) => i.clone(),
             Const::Float(f) => float_literal(*f),
@@ -803,23 +822,70 @@ impl Printer {
         }
     }
 
-    fn fstring(&mut self, parts: &[FPart]) -> String {
-        let outer = self.quote;
-        let inner = if outer == '"' { '\'' } else { '"' };
-        let saved = self.quote;
-        self.quote = inner;
-        let body = self.fparts(parts, outer);
-        self.quote = saved;
-        format!("f{outer}{body}{outer}")
+    /// A str (or ASCII bytes) literal inside a replacement field: no backslash, no banned
+    /// quote. Sets `failed` when there is no way.
+    fn field_literal(&mut self, text: &str, bytes: bool) -> String {
+        let prefix = if bytes { "b" } else { "" };
+        if bytes && !text.is_ascii() {
+            self.failed = true;
+            return format!("{prefix}\"\"");
+        }
+        for triple in [false, true] {
+            for q in ['"', '\''] {
+                if text.contains(q) {
+                    continue;
+                }
+                let raw_ok = |c: char| {
+                    c != '\\' && (c == '\t' || (c == '\n' && triple) || !(c.is_control() || is_unprintable(c)))
+                };
+                let d: String = std::iter::repeat_n(q, if triple { 3 } else { 1 }).collect();
+                let lit = format!("{prefix}{d}{text}{d}");
+                if text.chars().all(raw_ok) && !self.banned.iter().any(|b| lit.contains(b)) {
+                    return lit;
+                }
+            }
+        }
+        self.failed = true;
+        format!("{prefix}{}", str_literal(text, '"'))
     }
 
-    fn fparts(&mut self, parts: &[FPart], outer: char) -> String {
+    fn fstring(&mut self, parts: &[FPart]) -> String {
+        let outer_failed = self.failed;
+        let mut first = None;
+        for delim in ["\"", "'", "\"\"\"", "\'\'\'"] {
+            self.failed = false;
+            self.banned.push(delim);
+            let body = self.fparts(parts, delim);
+            self.banned.pop();
+            let text = format!("f{delim}{body}{delim}");
+            if !self.failed && !self.banned.iter().any(|b| text.contains(b)) {
+                self.failed = outer_failed;
+                return text;
+            }
+            first.get_or_insert(text);
+        }
+        // No quoting works under 3.11's rules (only odd hand-made trees get here): the
+        // first try, and the enclosing f-string (if any) tries its next quote.
+        self.failed = true;
+        first.unwrap_or_default()
+    }
+
+    fn fparts(&mut self, parts: &[FPart], delim: &str) -> String {
+        let q = delim.chars().next().unwrap();
+        let triple = delim.len() == 3;
         let mut s = String::new();
         for p in parts {
             match p {
                 FPart::Lit(t) => {
-                    let lit = str_literal(t, outer);
-                    let lit = &lit[1..lit.len() - 1];
+                    let lit = if self.in_field {
+                        // a nested f-string: its text may need no escapes either
+                        if t.contains(q) || t.chars().any(|c| c == '\\' || (c == '\n' && !triple) || (c != '\n' && c != '\t' && (c.is_control() || is_unprintable(c)))) {
+                            self.failed = true;
+                        }
+                        t.clone()
+                    } else {
+                        escape_in(t, q)
+                    };
                     s += &lit.replace('{', "{{").replace('}', "}}");
                 }
                 FPart::Expr {
@@ -827,9 +893,16 @@ impl Printer {
                     conversion,
                     spec,
                 } => {
-                    let mut x = self.expr(value, prec::NAMED + 1);
+                    let was_in_field = self.in_field;
+                    self.in_field = true;
+                    // a lambda's `:` would start the format spec: it gets parentheses
+                    let mut x = self.expr(value, prec::IFEXP);
                     if x.starts_with('{') {
                         x.insert(0, ' ');
+                    }
+                    let newline = !triple && x.contains('\n');
+                    if newline || x.contains('\\') || self.banned.iter().any(|b| x.contains(b)) {
+                        self.failed = true;
                     }
                     s.push('{');
                     s += &x;
@@ -839,9 +912,10 @@ impl Printer {
                     }
                     if let Some(spec) = spec {
                         s.push(':');
-                        s += &self.fparts(spec, outer);
+                        s += &self.fparts(spec, delim);
                     }
                     s.push('}');
+                    self.in_field = was_in_field;
                 }
             }
         }
@@ -896,8 +970,13 @@ pub fn str_literal(s: &str, quote: char) -> String {
     } else {
         quote
     };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(q);
+    format!("{q}{}{q}", escape_in(s, q))
+}
+
+/// The body of a string literal quoted with `q`: escapes for `q`, backslashes, control
+/// and unprintable characters.
+fn escape_in(s: &str, q: char) -> String {
+    let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
             '\\' => out.push_str("\\\\"),
@@ -922,7 +1001,6 @@ pub fn str_literal(s: &str, quote: char) -> String {
             c => out.push(c),
         }
     }
-    out.push(q);
     out
 }
 
@@ -1003,7 +1081,7 @@ fn block(body: &[Stmt], indent: &str, out: &mut String) {
 
 fn unparse_stmt_into(s: &Stmt, indent: &str, out: &mut String) {
     use StmtKind::*;
-    let mut p = Printer { quote: '"' };
+    let mut p = Printer::default();
     let line = |out: &mut String, text: String| {
         out.push_str(indent);
         out.push_str(&text);
@@ -1139,8 +1217,8 @@ fn unparse_stmt_into(s: &Stmt, indent: &str, out: &mut String) {
             let parts: Vec<String> = items
                 .iter()
                 .map(|(e, v)| match v {
-                    Some(v) => format!("{} as {}", p.expr(e, prec::NAMED), p.target(v)),
-                    None => p.expr(e, prec::NAMED),
+                    Some(v) => format!("{} as {}", p.expr(e, prec::NAMED + 1), p.target(v)),
+                    None => p.expr(e, prec::NAMED + 1),
                 })
                 .collect();
             line(out, format!("{kw} {}:", parts.join(", ")));
@@ -1149,10 +1227,10 @@ fn unparse_stmt_into(s: &Stmt, indent: &str, out: &mut String) {
         Raise { exc, cause } => {
             let mut s = "raise".to_string();
             if let Some(e) = exc {
-                s += &format!(" {}", p.expr(e, prec::NAMED));
+                s += &format!(" {}", p.expr(e, prec::NAMED + 1));
             }
             if let Some(c) = cause {
-                s += &format!(" from {}", p.expr(c, prec::NAMED));
+                s += &format!(" from {}", p.expr(c, prec::NAMED + 1));
             }
             line(out, s)
         }
@@ -1169,7 +1247,7 @@ fn unparse_stmt_into(s: &Stmt, indent: &str, out: &mut String) {
             for h in handlers {
                 let mut s = ex.to_string();
                 if let Some(t) = &h.typ {
-                    s += &format!(" {}", p.expr(t, prec::NAMED));
+                    s += &format!(" {}", p.expr(t, prec::NAMED + 1));
                 }
                 if let Some(n) = &h.name {
                     s += &format!(" as {n}");
@@ -1188,9 +1266,9 @@ fn unparse_stmt_into(s: &Stmt, indent: &str, out: &mut String) {
             }
         }
         Assert { test, msg } => {
-            let mut s = format!("assert {}", p.expr(test, prec::NAMED));
+            let mut s = format!("assert {}", p.expr(test, prec::NAMED + 1));
             if let Some(m) = msg {
-                s += &format!(", {}", p.expr(m, prec::NAMED));
+                s += &format!(", {}", p.expr(m, prec::NAMED + 1));
             }
             line(out, s)
         }

@@ -1345,53 +1345,7 @@ fn merge(into: &mut Findings, from: Findings) {
 
 /// Findings that are known bugs (a substring of the key, and what it is): reported, but
 /// they fail the test only with `SFGEN_FUZZ_STRICT=1`. Remove an entry once it is fixed.
-const KNOWN: &[(&str, &str)] = &[
-    (
-        "bad span in SF0002",
-        "SF0002 (not UTF-8): the span is the byte offset in the raw bytes, 1 byte long, but \
-         the text is the lossy one, where the bad byte became U+FFFD (3 bytes); it renders \
-         fine (cosmetic)",
-    ),
-    (
-        "SyntaxError: f-string: expecting '}'",
-        "unparse of a str/bytes literal inside an f-string replacement field uses the \
-         f-string's own quote: f'{b\"\"}' becomes f\"{b\"\"}\" (invalid before Python 3.12)",
-    ),
-    (
-        "SyntaxError: f-string: unmatched",
-        "same bug: a literal inside an f-string replacement field uses the f-string's quote",
-    ),
-    (
-        "f-string expression part cannot include a backslash",
-        "unparse escapes a newline of a triple-quoted string inside an f-string \
-         replacement field ('\\n'), and Python 3.11 forbids backslashes there",
-    ),
-    (
-        "from __future__ imports must occur at the beginning",
-        "entities.py puts `import sfgen_runtime as _sf` (and the docstring) before the \
-         app's `from __future__ import ...`",
-    ),
-    (
-        "SyntaxError: invalid syntax [walrus]",
-        "unparse does not parenthesise `:=` inside a tuple: `y, z = (w := x), 1` becomes \
-         `y, z = w := x, 1`",
-    ),
-    (
-        "deep: 10000-term sum with a remote call",
-        "stack overflow (SIGABRT) after ~5 s in the CLI: recursion in split's hoisting of a \
-         remote call out of a 10000-deep left-nested BinOp (CPython also refuses it, with \
-         RecursionError; sfgen should report an error, not crash)",
-    ),
-    (
-        "deep: 10000-branch if/elif chain",
-        "stack overflow (SIGABRT) in the CLI: an elif chain nests orelse 10000 deep",
-    ),
-    (
-        "deep: 10000 sequential remote calls",
-        "over 30 s: superlinear (≈quadratic) in the number of blocks of one method \
-         (100 calls: 20 ms, 1000: 1.0 s)",
-    ),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn known(key: &str) -> Option<&'static str> {
     KNOWN.iter().find(|(k, _)| key.contains(k)).map(|(_, why)| *why)

@@ -9,6 +9,8 @@ use crate::syntax::str_literal;
 #[template(path = "common/entities.py.txt", escape = "none")]
 struct EntitiesPy {
     docstring: String,
+    /// The app's `from __future__` imports (they must precede every other statement).
+    future: String,
     /// Top-level code and classes, each already printed.
     items: Vec<String>,
     registry: Vec<RegEntity>,
@@ -57,10 +59,23 @@ pub fn entities_py(ir: &Ir) -> String {
         docstring = format!("{docstring}\n\n{}", d.trim().replace('\\', "\\\\").replace("\"\"\"", "\\\"\"\""));
     }
     let mut items = vec![];
+    let mut future = String::new();
     for item in &ir.module {
         match item {
             ModuleItem::Code { lines, code } => {
-                items.push(format!("# {}:{lines}\n{}", ir.source, code.trim_end()));
+                // `from __future__` imports can only be first (after the docstring): they
+                // move above sfgen's own import. Python allows them nowhere else, so they
+                // can only lead the first item.
+                let mut rest = code.as_str();
+                while items.is_empty() && rest.starts_with("from __future__ import ") {
+                    let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+                    future.push_str(rest[..end].trim_end());
+                    future.push_str(&format!("  # {}\n", ir.source));
+                    rest = &rest[end..];
+                }
+                if !rest.trim().is_empty() {
+                    items.push(format!("# {}:{lines}\n{}", ir.source, rest.trim_end()));
+                }
             }
             ModuleItem::Entity(name) => {
                 let e = ir
@@ -97,6 +112,7 @@ pub fn entities_py(ir: &Ir) -> String {
         .collect();
     let page = EntitiesPy {
         docstring,
+        future,
         items,
         registry,
     };

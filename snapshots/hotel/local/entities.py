@@ -4,7 +4,6 @@ The hotel reservation service of the DeathStar benchmark, as stateful entities."
 import sfgen_runtime as _sf
 
 
-
 # app.py:2
 from typing import Dict, List
 

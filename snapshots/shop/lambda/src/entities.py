@@ -2,7 +2,6 @@
 import sfgen_runtime as _sf
 
 
-
 # app.py:1
 from typing import List
 

@@ -11,31 +11,7 @@ use sfgen::emit::Target;
 
 #[test]
 fn conformance_cases_pass_on_the_local_target() {
-    let check = shared_conformance().join("check.py");
-    let mut failures = vec![];
-    let cases = conformance_cases();
-    assert!(cases.len() >= 13, "expected the shared and own cases, found {}", cases.len());
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let tree = generate(&case.join("app.py"), Target::Local);
-        let dir = write_temp(&tree, &format!("conf-{name}"));
-        let client = dir.join("client.py");
-        let (ok, out) = run(Command::new(python())
-            .arg(&check)
-            .arg(case)
-            .arg("--")
-            .arg(python())
-            .arg(&client)
-            .arg("replay")
-            .arg("{scenario}"));
-        if !ok {
-            failures.push(format!("{name}:\n{out}"));
-        } else {
-            eprintln!("{}", out.trim());
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    assert!(failures.is_empty(), "{} of {} cases fail:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    replay_all_cases(Target::Local, std::path::Path::new(&python()), &[]);
 }
 
 /// The copy of the shared cases kept in the repo must not drift from the original.

@@ -8,7 +8,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use common::*;
 use sfgen::emit::Target;
@@ -50,41 +49,7 @@ fn python_tests(venv: &Path, tag: &str, modules: &[&str]) {
 #[test]
 fn conformance_cases_replay_through_the_handler_against_moto() {
     let Some(venv) = require_venv("lambda") else { return };
-    let check = shared_conformance().join("check.py");
-    let cases = conformance_cases();
-    assert!(cases.len() >= 13, "expected the shared and own cases, found {}", cases.len());
-    let queue = Mutex::new(cases.clone());
-    let failures = Mutex::new(vec![]);
-    let passed = Mutex::new(0usize);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let Some(case) = queue.lock().unwrap().pop() else { break };
-                let name = case.file_name().unwrap().to_string_lossy().into_owned();
-                let tree = generate(&case.join("app.py"), Target::Lambda);
-                let dir = write_temp(&tree, &format!("lambda-conf-{name}"));
-                let (ok, out) = run(Command::new(python())
-                    .arg(&check)
-                    .arg(&case)
-                    .arg("--")
-                    .arg(&venv)
-                    .arg(dir.join("client.py"))
-                    .arg("--local")
-                    .arg("replay")
-                    .arg("{scenario}"));
-                if ok {
-                    eprintln!("{}", out.trim());
-                    *passed.lock().unwrap() += 1;
-                } else {
-                    failures.lock().unwrap().push(format!("{name}:\n{out}"));
-                }
-                let _ = std::fs::remove_dir_all(&dir);
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} of {} cases fail on the lambda target:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    eprintln!("lambda conformance: {} of {} cases pass", passed.into_inner().unwrap(), cases.len());
+    replay_all_cases(Target::Lambda, &venv, &["--local"]);
 }
 
 #[test]

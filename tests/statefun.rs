@@ -9,7 +9,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use common::*;
 use sfgen::emit::Target;
@@ -25,37 +24,7 @@ fn project(app: &Path, tag: &str) -> PathBuf {
 #[test]
 fn conformance_cases_replay_through_the_sdk() {
     let Some(venv) = require_venv("statefun") else { return };
-    let check = shared_conformance().join("check.py");
-    let cases = conformance_cases();
-    assert!(cases.len() >= 13, "expected the shared and own cases, found {}", cases.len());
-    let queue = Mutex::new(cases.clone());
-    let failures = Mutex::new(vec![]);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let Some(case) = queue.lock().unwrap().pop() else { break };
-                let name = case.file_name().unwrap().to_string_lossy().into_owned();
-                let dir = project(&case.join("app.py"), &format!("conf-{name}"));
-                let (ok, out) = run(Command::new(python())
-                    .arg(&check)
-                    .arg(&case)
-                    .arg("--")
-                    .arg(&venv)
-                    .arg(dir.join("client.py"))
-                    .arg("--local")
-                    .arg("replay")
-                    .arg("{scenario}"));
-                if ok {
-                    eprintln!("{}", out.trim());
-                } else {
-                    failures.lock().unwrap().push(format!("{name}:\n{out}"));
-                }
-                let _ = std::fs::remove_dir_all(&dir);
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} of {} cases fail on the statefun target:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    replay_all_cases(Target::Statefun, &venv, &["--local"]);
 }
 
 /// Runs one test module of tests/statefun against a generated project.

@@ -144,3 +144,43 @@ pub fn program(name: &str) -> Option<PathBuf> {
     dirs.push(home.join(".cargo/bin"));
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
+
+/// Every conformance case, generated for `target` and replayed (two at a time) with
+/// `PYTHON DIR/client.py ARGS... replay SCENARIO` (`args` come before `replay`), compared
+/// with expected.json by check.py; panics listing every case that differs.
+pub fn replay_all_cases(target: sfgen::emit::Target, python: &Path, args: &[&str]) {
+    use std::sync::Mutex;
+    let check = shared_conformance().join("check.py");
+    let cases = conformance_cases();
+    assert!(cases.len() >= 13, "expected the shared and own cases, found {}", cases.len());
+    let queue = Mutex::new(cases.clone());
+    let failures = Mutex::new(vec![]);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let Some(case) = queue.lock().unwrap().pop() else { break };
+                let name = case.file_name().unwrap().to_string_lossy().into_owned();
+                let tree = generate(&case.join("app.py"), target);
+                let dir = write_temp(&tree, &format!("{}-conf-{name}", target.name()));
+                let (ok, out) = run(Command::new(self::python())
+                    .arg(&check)
+                    .arg(&case)
+                    .arg("--")
+                    .arg(python)
+                    .arg(dir.join("client.py"))
+                    .args(args)
+                    .arg("replay")
+                    .arg("{scenario}"));
+                if ok {
+                    eprintln!("{}", out.trim());
+                } else {
+                    failures.lock().unwrap().push(format!("{name}:\n{out}"));
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{} of {} cases fail on the {} target:\n{}", failures.len(), cases.len(), target.name(), failures.join("\n"));
+    eprintln!("{} conformance: all {} cases pass", target.name(), cases.len());
+}

@@ -152,15 +152,18 @@ class HttpApiTest(unittest.TestCase):
     def test_expired_leases_and_claims_are_taken_over(self):
         step(self.p, "create", "Box", args=[1, "one"])
         db = self.moto.db
-        crashed = self.p.state.Database(db.client, db.table, lease_seconds=0.2)
+        # (long enough that the two calls below run before it expires, on a loaded machine)
+        lease = 3.0
+        crashed = self.p.state.Database(db.client, db.table, lease_seconds=lease)
         crashed.claim("req-c", "dead@1")          # a crashed invocation's claim ...
         crashed.session("req-c", "dead@1").load("Box", 1)  # ... and lease, never released
+        expiry = time.time() + lease  # (both expire before this)
         db.wait_seconds = 0.05
         status, doc, _ = step(self.p, "call", "Box", 1, "add", ["a"])
         self.assertEqual((status, doc["error"]), (503, "EntityBusy"))
         status, doc, _ = step(self.p, "call", "Box", 1, "add", ["a"], request_id="req-c")
         self.assertEqual((status, doc["error"]), (409, "RequestInProgress"))
-        time.sleep(0.3)
+        time.sleep(max(0.0, expiry - time.time()) + 0.2)
         self.assertEqual(step(self.p, "call", "Box", 1, "add", ["a"],
                               request_id="req-c")[:2], (200, {"ok": 1}))
 

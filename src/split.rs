@@ -661,6 +661,17 @@ impl Builder<'_> {
 
     /// The value of `x` as it is now, in a form that survives a later suspension.
     fn to_temp(&mut self, x: &Expr, func_pos: bool) -> Expr {
+        if let (true, ExprKind::Attribute(base, attr)) = (func_pos, &x.kind) {
+            if is_self_field(base) {
+                // `self.items.append(b.f())`: Python takes the receiver before the
+                // arguments run (a callback may replace the field meanwhile). Fields are
+                // JSON, so it can wait in the frame; the runtime keeps it the same object
+                // as the field while that holds it.
+                let t = self.fresh("t");
+                self.emit(assign(&t, (**base).clone()));
+                return Expr::new(ExprKind::Attribute(Box::new(name(&t)), attr.clone()), x.span);
+            }
+        }
         if is_stable(x) || (func_pos && is_dotted(x)) {
             return x.clone();
         }
@@ -865,6 +876,14 @@ fn is_stable(e: &Expr) -> bool {
         e.kind,
         ExprKind::Name(_) | ExprKind::Const(_) | ExprKind::Lambda(..)
     )
+}
+
+/// `self.a` or `self.a.b`: a field of self (or a part of one), not `self` itself.
+fn is_self_field(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Attribute(b, _) => b.as_name() == Some("self") || is_self_field(b),
+        _ => false,
+    }
 }
 
 fn is_dotted(e: &Expr) -> bool {

@@ -91,6 +91,7 @@ fn the_project_has_every_promised_file() {
             "events/state.json",
             "requirements.txt",
             "client.py",
+            "sfgen_client.py",
             "README.md",
         ] {
             assert!(tree.contains_key(f), "{name}: {f} is missing");

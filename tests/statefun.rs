@@ -104,6 +104,7 @@ fn the_project_has_every_promised_file() {
             "kafka/topics.yaml",
             "kafka/create-topics.sh",
             "client.py",
+            "sfgen_client.py",
             "statefun_harness.py",
             "requirements.txt",
             "README.md",

@@ -52,6 +52,7 @@ pub fn emit(ir: &Ir) -> FileTree {
     t.insert("src/handler.py".into(), HANDLER.into());
     t.insert("src/state.py".into(), STATE.into());
     t.insert("client.py".into(), CLIENT.into());
+    t.insert("sfgen_client.py".into(), super::local::CLIENT_CORE.into());
     t.insert("requirements.txt".into(), REQUIREMENTS.into());
     t.insert(".gitignore".into(), GITIGNORE.into());
     let entity_list = ir

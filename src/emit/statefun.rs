@@ -183,6 +183,7 @@ pub fn emit(ir: &Ir) -> FileTree {
     );
     put("kafka/create-topics.sh", CREATE_TOPICS.into());
     put("client.py", CLIENT.into());
+    put("sfgen_client.py", super::local::CLIENT_CORE.into());
     put("statefun_harness.py", HARNESS.into());
     put("requirements.txt", REQUIREMENTS.into());
     put(

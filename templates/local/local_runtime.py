@@ -24,6 +24,7 @@ import os
 import random
 import tempfile
 
+import sfgen_client
 import sfgen_runtime as _sf
 
 STATE_FORMAT = "sfgen-local-state"
@@ -82,12 +83,7 @@ class LocalRuntime:
 
     def replay(self, calls):
         """The results of a scenario's calls, barriers left out."""
-        results = []
-        for step in calls:
-            result = self.step(step)
-            if result is not None:
-                results.append(result)
-        return results
+        return sfgen_client.replay(self.step, calls)
 
     def submit(self, text):
         """Put raw event text on the wire (as if read from a topic) and run to quiescence;

@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "functions"))
 
 import entities  # noqa: E402
+import sfgen_client  # noqa: E402
 import sfgen_runtime as _sf  # noqa: E402
 import topology  # noqa: E402
 
@@ -197,28 +198,9 @@ class Client:
     def state(self, cls, key):
         return self._request(self.ingress.state, cls, key)
 
-    def step(self, step):
-        """One scenario step ({"op": "create" | "call" | "state", ...}); None for barrier."""
-        op = step.get("op")
-        if op == "barrier":
-            return None  # only orders concurrent replays
-        if op == "create":
-            return self.create(step["class"], step.get("args", []), step.get("kwargs", {}))
-        if op == "call":
-            return self.call(step["class"], step["key"], step["method"],
-                             step.get("args", []), step.get("kwargs", {}))
-        if op == "state":
-            return self.state(step["class"], step["key"])
-        raise ValueError(f"unknown scenario op {op!r}")
-
     def replay(self, calls):
         """The results of a scenario's calls, barriers left out."""
-        results = []
-        for step in calls:
-            result = self.step(step)
-            if result is not None:
-                results.append(result)
-        return results
+        return sfgen_client.replay(lambda step: sfgen_client.run_step(self, step), calls)
 
     def error_message(self):
         """The message of the last request's error, or None."""
@@ -248,14 +230,6 @@ class Client:
         return _sf.client_result(reply)
 
 
-def parse_value(text):
-    """A JSON value, or the text itself when it is not valid JSON."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="client.py", description=__doc__.strip().splitlines()[0])
@@ -269,37 +243,12 @@ def parse_args(argv):
                         help="run in process through the StateFun SDK (statefun_harness.py)")
     parser.add_argument("--state", metavar="FILE",
                         help="with --local: keep all function state in this JSON file")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("create", help="create an entity: CLASS ARGS...")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("args", nargs="*", metavar="ARG", type=parse_value)
-    p.add_argument("--kwargs", type=json.loads, default={}, metavar="JSON")
-
-    p = sub.add_parser("call", help="call a method: CLASS KEY METHOD ARGS...")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("key", metavar="KEY", type=parse_value)
-    p.add_argument("method", metavar="METHOD")
-    p.add_argument("args", nargs="*", metavar="ARG", type=parse_value)
-    p.add_argument("--kwargs", type=json.loads, default={}, metavar="JSON")
-
-    p = sub.add_parser("state", help="print every field of an entity: CLASS KEY")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("key", metavar="KEY", type=parse_value)
-
-    p = sub.add_parser("replay", help="replay a conformance scenario.json")
-    p.add_argument("scenario", metavar="SCENARIO.json")
+    sfgen_client.add_commands(parser)
     args = parser.parse_args(argv)
     if args.state and not args.local:
         parser.error("--state works with --local only: the deployed system keeps its own "
                      "state in StateFun")
     return args
-
-
-def results_document(results):
-    """The results document, formatted exactly as the conformance oracle writes it."""
-    lines = [json.dumps(r, sort_keys=True) for r in results]
-    return '{"results": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
 def main(argv=None):
@@ -311,22 +260,7 @@ def main(argv=None):
         else:
             transport = KafkaTransport(args.bootstrap_servers, args.timeout)
         client = Client(transport)
-        status = 0
-        if args.command == "replay":
-            with open(args.scenario, encoding="utf-8") as f:
-                scenario = json.load(f)
-            sys.stdout.write(results_document(client.replay(scenario["calls"])))
-        else:
-            if args.command == "create":
-                result = client.create(args.cls, args.args, args.kwargs)
-            elif args.command == "call":
-                result = client.call(args.cls, args.key, args.method, args.args, args.kwargs)
-            else:
-                result = client.state(args.cls, args.key)
-            print(json.dumps(result, sort_keys=True))
-            if "error" in result:
-                print(f"{result['error']}: {client.error_message()}", file=sys.stderr)
-                status = 1
+        status = sfgen_client.run_command(client, args)
         if args.state:
             transport.save(args.state)
         return status

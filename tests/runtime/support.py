@@ -51,7 +51,8 @@ def make_project(name, folder):
     """A generated local project in `folder`: the fixture's entities.py plus the templates."""
     os.makedirs(folder, exist_ok=True)
     shutil.copy(os.path.join(FIXTURES, name, "entities.py"), folder)
-    shutil.copy(os.path.join(COMMON, "sfgen_runtime.py"), folder)
+    for f in ("sfgen_runtime.py", "sfgen_client.py"):
+        shutil.copy(os.path.join(COMMON, f), folder)
     for f in ("local_runtime.py", "client.py"):
         shutil.copy(os.path.join(LOCAL, f), folder)
     return folder

@@ -62,6 +62,14 @@ class CodecTest(unittest.TestCase):
                 self.assertEqual(type(back), type(v))
         self.assertIsInstance(self.roundtrip([(1,)])[0], tuple)
 
+    def test_dicts_with_other_keys_travel_as_pairs(self):
+        v = {1: "one", (2, "b"): [3], None: 0, sf.Ref("A", "k"): True, 1.5: 2}
+        self.assertEqual(sf.encode({1: "one"}), {"$dict": [[1, "one"]]})
+        back = self.roundtrip(v)
+        self.assertEqual(back, v)
+        self.assertEqual(sf.to_client({1: "one", "s": 2}), {"1": "one", "s": 2})
+        self.assertEqual(sf.decode('{"$dict": [[1, 2]]}'), {1: 2})
+
     def test_wire_form(self):
         self.assertEqual(sf.encode((1, sf.Ref("A", "k"))),
                          {"$tuple": [1, {"$ref": ["A", "k"]}]})
@@ -74,7 +82,7 @@ class CodecTest(unittest.TestCase):
         self.assertEqual(sf.to_client((item,)), [{"$ref": ["Item", "apple"]}])
 
     def test_not_json_values_are_rejected_by_name(self):
-        cases = [({1, 2}, "set"), (b"x", "bytes"), ({1: 2}, "a dict with int keys"),
+        cases = [({1, 2}, "set"), (b"x", "bytes"), ({frozenset(): 2}, "a dict with frozenset keys"),
                  ([1, frozenset()], "frozenset"), (object(), "object")]
         for value, what in cases:
             with self.subTest(value=value):
@@ -100,7 +108,8 @@ class CodecTest(unittest.TestCase):
 
     def test_malformed_wire_values(self):
         for text in ('{"$ref": 5}', '{"$ref": [1, 2]}', '{"$ref": ["A", [1]]}',
-                     '{"$tuple": 1}', '{"$dict": [[1, 2]]}', '{"$dict": {"a": 1}}'):
+                     '{"$tuple": 1}', '{"$dict": [[[1], 2]]}', '{"$dict": {"a": 1}}',
+                     '{"$alias": 3}', '{"$alias": ["x", 1]}'):
             with self.subTest(text=text), self.assertRaises(ValueError):
                 sf.decode(text)
 

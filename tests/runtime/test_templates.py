@@ -11,7 +11,7 @@ import support
 TEMPLATE_FILES = [os.path.join(support.COMMON, "sfgen_runtime.py"),
                   os.path.join(support.LOCAL, "local_runtime.py"),
                   os.path.join(support.LOCAL, "client.py")]
-PROJECT_MODULES = {"sfgen_runtime", "local_runtime", "entities"}
+PROJECT_MODULES = {"sfgen_client", "sfgen_runtime", "local_runtime", "entities"}
 
 
 class TemplatesTest(unittest.TestCase):

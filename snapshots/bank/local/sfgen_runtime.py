@@ -141,9 +141,13 @@ class Ref:
         )
 
     def __eq__(self, other):
-        if type(other) is not Ref:
-            return NotImplemented
-        return self._sf_cls == other._sf_cls and self._sf_key == other._sf_key
+        if type(other) is Ref:
+            return self._sf_cls == other._sf_cls and self._sf_key == other._sf_key
+        # the entity itself (`self` in its own methods) is the entity the reference names
+        spec = getattr(type(other), "_sf_entity", None)
+        if isinstance(spec, EntitySpec):
+            return self._sf_cls == spec.name and self._sf_key == other.__key__()
+        return NotImplemented
 
     def __hash__(self):
         return hash((self._sf_cls, self._sf_key))
@@ -311,12 +315,14 @@ class EntitySpec:
 #
 # Wire form (between entities): None, bool, int, float, str, list, dict with str keys;
 # Ref and entity objects as {"$ref": [cls, key]}, tuples as {"$tuple": [...]}, and a dict
-# whose only key is "$ref", "$tuple" or "$dict" as {"$dict": [[key, value]]} so it cannot be
-# mistaken for one of those. Client form: JSON values with {"$ref": [cls, key]} for refs;
+# whose only key is "$ref", "$tuple", "$dict" or "$alias" as {"$dict": [[key, value]]} so
+# it cannot be mistaken for one of those. In the live variables of a suspended frame,
+# {"$alias": path} stands for a container shared with the entity's fields or an earlier
+# frame of the entity (see _Shared). Client form: JSON values with {"$ref": [cls, key]} for refs;
 # tuples become lists (as the plain-Python oracle prints them).
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
-_MARKS = frozenset(("$ref", "$tuple", "$dict"))
+_MARKS = frozenset(("$ref", "$tuple", "$dict", "$alias"))
 
 
 class _Unencodable(Exception):
@@ -334,7 +340,7 @@ def _enc(v):
         out = {}
         for k, x in v.items():
             if type(k) is not str:
-                raise _Unencodable(f"a dict with {type(k).__name__} keys")
+                return _enc_pairs(v)
             out[k] = _enc(x)
         if len(out) == 1 and k in _MARKS:
             return {"$dict": [[k, out[k]]]}
@@ -346,7 +352,151 @@ def _enc(v):
     spec = getattr(t, "_sf_entity", None)
     if spec is not None and isinstance(spec, EntitySpec):
         return {"$ref": [spec.name, _enc(v.__key__())]}
+    if t is _Alias:  # (not put back: passed on as it came)
+        return {"$alias": list(v.path)}
     raise _Unencodable(f"{t.__name__} is not JSON-representable")
+
+
+def _enc_pairs(d):
+    """A dict with keys other than str (int, float, bool, None, references, tuples of
+    those), as {"$dict": [[key, value], ...]}."""
+    pairs = []
+    for k, x in d.items():
+        if not _is_dict_key(k):
+            raise _Unencodable(f"a dict with {type(k).__name__} keys")
+        pairs.append([_enc(k), _enc(x)])
+    return {"$dict": pairs}
+
+
+def _is_dict_key(k):
+    t = type(k)
+    if t in _SCALARS or t is Ref:
+        return True
+    if t is tuple:
+        return all(_is_dict_key(x) for x in k)
+    return isinstance(getattr(t, "_sf_entity", None), EntitySpec)
+
+
+class _Alias:
+    """A container a suspended frame shares, as decoded from {"$alias": path}; _resolve
+    puts the container itself back when the frame's entity runs again."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        self.path = path
+
+
+class _Shared:
+    """Encodes the live variables of an entity's suspended frames keeping what they share.
+
+    In plain Python `d = self.d`, `b = a` or a list passed to a helper of self are one
+    object under two names; a frame that travels as JSON would come back with copies, and
+    writes through one name would be lost to the other. So each list or dict is written
+    once: where it appears again, or is (part of) one of the entity's fields, the frame
+    holds {"$alias": path} instead, a path from the fields (["f", field, key...]) or from
+    an earlier frame of the entity (["v", frame index, variable, key...]). The entity is
+    held by the request while its frames are suspended (isolation), so the paths still
+    lead to the same containers when the frames resume."""
+
+    def __init__(self, fields):
+        self.fields = fields
+        self.paths = None  # id(container) -> path; the fields are indexed when needed
+        self.keep = []     # (the containers stay alive, so their ids stay theirs)
+        self.aliases = 0
+
+    def _index(self, v, path):
+        t = type(v)
+        if t is list or t is dict:
+            if id(v) in self.paths:
+                return
+            self.paths[id(v)] = path
+            self.keep.append(v)
+        elif t is not tuple:
+            return
+        for k, x in (v.items() if t is dict else enumerate(v)):
+            if type(x) in _CONTAINERS and type(k) in (str, int):
+                self._index(x, path + [k])
+
+    def enc(self, v, path):
+        t = type(v)
+        if t in _SCALARS:
+            return v
+        if t is list or t is dict:
+            if self.paths is None:
+                self.paths = {}
+                for name, x in self.fields.items():
+                    self._index(x, ["f", name])
+            seen = self.paths.get(id(v))
+            if seen is not None:
+                self.aliases += 1
+                return {"$alias": seen}
+            self.paths[id(v)] = path
+            self.keep.append(v)
+            if t is list:
+                return [self.enc(x, path + [i]) for i, x in enumerate(v)]
+            out = {}
+            for k, x in v.items():
+                if type(k) is not str:  # (no paths through other keys: copied as they are)
+                    return _enc_pairs(v)
+                out[k] = self.enc(x, path + [k])
+            if len(out) == 1 and k in _MARKS:
+                return {"$dict": [[k, out[k]]]}
+            return out
+        if t is tuple:
+            return {"$tuple": [self.enc(x, path + [i]) for i, x in enumerate(v)]}
+        return _enc(v)
+
+
+_CONTAINERS = frozenset((list, dict, tuple))
+
+
+def _resolve(stack, me, key, obj):
+    """At entity (me, key), its fields in obj: puts the shared containers back into the
+    live variables of its suspended frames (see _Shared), bottom frame first."""
+    for f in stack:
+        if not f.get("shared"):
+            continue
+        to = f["to"]
+        if to[0] != me or to[1] != key:
+            continue
+        del f["shared"]
+        vars_ = f["vars"]
+        for name, x in vars_.items():
+            vars_[name] = _put_back(x, stack, obj)
+
+
+def _put_back(x, stack, obj):
+    t = type(x)
+    if t is _Alias:
+        path = x.path
+        try:
+            if path[0] == "f":
+                cur = obj.__dict__[path[1]]
+                rest = path[2:]
+            else:
+                cur = stack[path[1]]["vars"][path[2]]
+                rest = path[3:]
+            for k in rest:
+                cur = cur[k]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise MalformedEvent(f"a frame shares a container that is gone ({path}: "
+                                 f"{exc!r}); was isolation off?") from None
+        return cur
+    if t is list:
+        for i, el in enumerate(x):
+            if type(el) in _PUT_BACK:
+                x[i] = _put_back(el, stack, obj)
+    elif t is dict:
+        for k, el in x.items():
+            if type(el) in _PUT_BACK:
+                x[k] = _put_back(el, stack, obj)
+    elif t is tuple:
+        return tuple(_put_back(el, stack, obj) for el in x)
+    return x
+
+
+_PUT_BACK = frozenset((_Alias, list, dict, tuple))
 
 
 def encode(value, where="value"):
@@ -379,11 +529,18 @@ def _hook(d):
             if type(items) is not list:
                 raise ValueError("$tuple must be a list")
             return tuple(items)
+        if "$alias" in d:
+            path = d["$alias"]
+            if type(path) is list and len(path) >= 2 and path[0] in ("f", "v") and all(
+                    type(k) is str or type(k) is int for k in path):
+                return _Alias(path)
+            raise ValueError("$alias must be a path [\"f\" | \"v\", ...]")
         if "$dict" in d:
             pairs = d["$dict"]
             if type(pairs) is not list or not all(
-                    type(p) is list and len(p) == 2 and type(p[0]) is str for p in pairs):
-                raise ValueError("$dict must be a list of [str key, value] pairs")
+                    type(p) is list and len(p) == 2 and _is_dict_key(p[0]) for p in pairs):
+                raise ValueError("$dict must be a list of [key, value] pairs with keys of "
+                                 "str, int, float, bool, null, references or tuples of those")
             return dict(pairs)
     return d
 
@@ -436,8 +593,8 @@ def _client(v):
         return v
     if t is list or t is tuple:
         return [_client(x) for x in v]
-    if t is dict:
-        return {k: _client(x) for k, x in v.items()}
+    if t is dict:  # (other keys as text, as the plain-Python oracle prints them)
+        return {k if type(k) is str else str(k): _client(x) for k, x in v.items()}
     if t is Ref:
         return {"$ref": [v._sf_cls, _client(v._sf_key)]}
     spec = getattr(t, "_sf_entity", None)
@@ -506,20 +663,30 @@ def _param_name(entities, cls, method, index):
     return name if name.startswith("#") else f"'{name}'"
 
 
-def _enc_stack(stack):
-    """The wire form of a call stack; NotSerializable names the live variable."""
+def _enc_stack(stack, here=None):
+    """The wire form of a call stack; NotSerializable names the live variable. `here` is
+    (cls, key, obj) of the entity the stack leaves: its frames keep what their variables
+    share with each other and with obj's fields (see _Shared)."""
     out = []
-    for f in stack:
+    shared = None
+    for i, f in enumerate(stack):
         cls, key = f["to"]
+        mine = here is not None and cls == here[0] and key == here[1]
+        if mine and shared is None:
+            shared = _Shared(here[2].__dict__)
+        before = shared.aliases if mine else 0
         vars_w = {}
         for name, x in f["vars"].items():
             try:
-                vars_w[name] = _enc(x)
+                vars_w[name] = shared.enc(x, ["v", i, name]) if mine else _enc(x)
             except _Unencodable as exc:
                 raise NotSerializable(
                     f"variable '{name}' of {cls}.{f['method']}: {exc}") from None
-        out.append({"to": [cls, _enc(key)], "method": f["method"], "resume": f["resume"],
-                    "into": f["into"], "vars": vars_w})
+        frame = {"to": [cls, _enc(key)], "method": f["method"], "resume": f["resume"],
+                 "into": f["into"], "vars": vars_w}
+        if (mine and shared.aliases > before) or (not mine and f.get("shared")):
+            frame["shared"] = True  # (_resolve puts the containers back at its entity)
+        out.append(frame)
     return out
 
 
@@ -701,8 +868,8 @@ def _event(ev, kind, to, stack_w, payload):
     return out
 
 
-def _reply(ev, stack, payload):
-    stack_w = _enc_stack(stack)
+def _reply(ev, stack, payload, here=None):
+    stack_w = _enc_stack(stack, here)
     return _event(ev, "reply", stack_w[-1]["to"] if stack_w else None, stack_w, payload)
 
 
@@ -1144,6 +1311,7 @@ class Operator:
                         f"'{me}' object has no attribute '{ev['method']}'"))})]
                 m = self.spec.methods[ev["method"]]
                 obj = self._load(record)
+                _resolve(stack, me, key, obj)  # (frames of this entity below: a callback)
                 if m.blocks is None and not (stack and stack[-1]["to"][0] == me):
                     # fast path: the user's own method; the reply leaves at once
                     try:
@@ -1156,12 +1324,14 @@ class Operator:
                         except _Unencodable as exc:
                             payload = {"error": _error(NotSerializable(
                                 f"{m.ret_label}: {exc}"))}
-                    return self._store(record, obj), [_reply(ev, stack, payload)]
+                    return self._store(record, obj), [_reply(ev, stack, payload,
+                                                             (me, key, obj))]
                 out = self._run(ev, key, obj, stack,
                                 start=(ev["method"], ev["args"], ev["kwargs"]))
                 return self._store(record, obj), [out]
             if kind == "reply":
                 obj = self._load(record)
+                _resolve(stack, me, key, obj)
                 out = self._run(ev, key, obj, stack, err=ev.get("error"), value=ev.get("ok"))
                 return self._store(record, obj), [out]
             if kind == "read":
@@ -1196,6 +1366,7 @@ class Operator:
         `value`.
         """
         me = self.name
+        here = (me, key, obj)  # what the frames of this entity share (see _Shared)
         methods = self.spec.methods
         m = None           # the running frame: its MethodSpec (None: nothing runs) ...
         block = 0          # ... its next block ...
@@ -1295,7 +1466,7 @@ class Operator:
                             payload = {"attr": mk.attr}
                             kind = "read"
                         return _event(ev, kind, [tcls, _enc_key(tcls, tkey)],
-                                      _enc_stack(stack), payload)
+                                      _enc_stack(stack, here), payload)
                     except (NotSerializable, TypeError) as exc:  # fails at the call site
                         stack.pop()
                         err = _error(exc)
@@ -1310,7 +1481,7 @@ class Operator:
                         spec, nkey, fields = construct(self.entities, mk.cls, mk.args,
                                                        mk.kwargs)
                         return _event(ev, "create", [spec.name, _enc_key(spec.name, nkey)],
-                                      _enc_stack(stack),
+                                      _enc_stack(stack, here),
                                       {"init": _enc_fields(fields, spec.name, nkey)})
                     except Exception as exc:  # noqa: BLE001 (fails at the call site)
                         stack.pop()
@@ -1348,4 +1519,4 @@ class Operator:
                     payload = {"error": _error(NotSerializable(f"{label}: {exc}"))}
             else:
                 payload = {"error": err}
-            return _reply(ev, stack, payload)
+            return _reply(ev, stack, payload, here)

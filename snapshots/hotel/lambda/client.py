@@ -26,16 +26,10 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import sfgen_client
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RETRY_STATUSES = (409, 429, 502, 503, 504)  # answered without running: safe to retry
-
-
-def parse_value(text):
-    """A JSON value, or the text itself when it is not valid JSON."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def key_segment(key):
@@ -201,12 +195,7 @@ class Client:
         return self.send(*request_of(step), request_id=request_id)
 
     def replay(self, calls):
-        results = []
-        for step in calls:
-            result = self.step(step)
-            if result is not None:
-                results.append(result)
-        return results
+        return sfgen_client.replay(self.step, calls)
 
     def error_message(self):
         if self.last is None or "error" not in self.last:
@@ -225,36 +214,11 @@ def parse_args(argv):
                         help="the x-request-id of a create, call or state (default: new)")
     parser.add_argument("--retries", type=int, default=3, metavar="N",
                         help="resend a request that was not run up to N times (default 3)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("create", help="create an entity: CLASS ARGS...")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("args", nargs="*", metavar="ARG", type=parse_value)
-    p.add_argument("--kwargs", type=json.loads, default={}, metavar="JSON")
-
-    p = sub.add_parser("call", help="call a method: CLASS KEY METHOD ARGS...")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("key", metavar="KEY", type=parse_value)
-    p.add_argument("method", metavar="METHOD")
-    p.add_argument("args", nargs="*", metavar="ARG", type=parse_value)
-    p.add_argument("--kwargs", type=json.loads, default={}, metavar="JSON")
-
-    p = sub.add_parser("state", help="print every field of an entity: CLASS KEY")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("key", metavar="KEY", type=parse_value)
-
-    p = sub.add_parser("replay", help="replay a conformance scenario.json")
-    p.add_argument("scenario", metavar="SCENARIO.json")
+    sfgen_client.add_commands(parser)
     args = parser.parse_args(argv)
     if not args.local and not args.url:
         parser.error("give the API's URL with --url or $SFGEN_API_URL, or use --local")
     return args
-
-
-def results_document(results):
-    """The results document, formatted exactly as the conformance oracle writes it."""
-    lines = [json.dumps(r, sort_keys=True) for r in results]
-    return '{"results": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
 def main(argv=None):
@@ -262,24 +226,8 @@ def main(argv=None):
     transport = LocalTransport() if args.local else HttpTransport(args.url)
     client = Client(transport, retries=args.retries)
     try:
-        if args.command == "replay":
-            with open(args.scenario, encoding="utf-8") as f:
-                scenario = json.load(f)
-            sys.stdout.write(results_document(client.replay(scenario["calls"])))
-            return 0
-        step = {"op": args.command, "class": args.cls}
-        if args.command in ("create", "call"):
-            step.update(args=args.args, kwargs=args.kwargs)
-        if args.command in ("call", "state"):
-            step["key"] = args.key
-        if args.command == "call":
-            step["method"] = args.method
-        result = client.step(step, request_id=args.request_id)
-        print(json.dumps(result, sort_keys=True))
-        if "error" in result:
-            print(f"{result['error']}: {client.error_message()}", file=sys.stderr)
-            return 1
-        return 0
+        return sfgen_client.run_command(
+            client, args, run=lambda step: client.step(step, request_id=args.request_id))
     finally:
         transport.close()
 

@@ -21,20 +21,12 @@ environment variable SFGEN_ISOLATION=off) switches per-entity isolation off: a d
 aid that lets requests interleave at suspended entities.
 """
 import argparse
-import json
 import os
 import sys
 
 import entities
 import local_runtime
-
-
-def parse_value(text):
-    """A JSON value, or the text itself when it is not valid JSON."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+import sfgen_client
 
 
 def parse_args(argv):
@@ -48,30 +40,7 @@ def parse_args(argv):
     common = argparse.ArgumentParser(add_help=False)  # also accepted after the command
     common.add_argument("--isolation", choices=("on", "off"), help=isolation_help,
                         default=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("create", parents=[common],
-                       help="create an entity: CLASS ARGS...")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("args", nargs="*", metavar="ARG", type=parse_value)
-    p.add_argument("--kwargs", type=json.loads, default={}, metavar="JSON")
-
-    p = sub.add_parser("call", parents=[common],
-                       help="call a method: CLASS KEY METHOD ARGS...")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("key", metavar="KEY", type=parse_value)
-    p.add_argument("method", metavar="METHOD")
-    p.add_argument("args", nargs="*", metavar="ARG", type=parse_value)
-    p.add_argument("--kwargs", type=json.loads, default={}, metavar="JSON")
-
-    p = sub.add_parser("state", parents=[common],
-                       help="print every field of an entity: CLASS KEY")
-    p.add_argument("cls", metavar="CLASS")
-    p.add_argument("key", metavar="KEY", type=parse_value)
-
-    p = sub.add_parser("replay", parents=[common],
-                       help="replay a conformance scenario.json")
-    p.add_argument("scenario", metavar="SCENARIO.json")
+    p = sfgen_client.add_commands(parser, parents=[common])["replay"]
     p.add_argument("--concurrent", action="store_true",
                    help="submit the calls between barriers at once, events in random order")
     p.add_argument("--seed", type=int, default=0, metavar="N",
@@ -98,12 +67,6 @@ def probability(text):
     return p
 
 
-def results_document(results):
-    """The results document, formatted exactly as the conformance oracle writes it."""
-    lines = [json.dumps(r, sort_keys=True) for r in results]
-    return '{"results": [\n' + ",\n".join(lines) + "\n]}\n"
-
-
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     isolation = None if args.isolation is None else args.isolation == "on"
@@ -112,36 +75,22 @@ def main(argv=None):
         rt.load(args.state)
 
     status = 0
-    if args.command == "replay":
-        with open(args.scenario, encoding="utf-8") as f:
-            scenario = json.load(f)
-        if args.concurrent:
-            sim = local_runtime.Simulation(entities.ENTITIES, seed=args.seed,
-                                           duplicate=args.duplicate, crash=args.crash,
-                                           isolation=isolation)
-            if args.state and os.path.exists(args.state):
-                sim.rt.load(args.state)
-            results = sim.replay(scenario["calls"])
-            rt = sim.rt
-            if args.stats:
-                print(" ".join(f"{k}={v}" for k, v in sim.stats.items()), file=sys.stderr)
-            if sim.stats["no_reply"]:
-                print(f"{sim.stats['no_reply']} requests got no reply", file=sys.stderr)
-                status = 1
-        else:
-            results = rt.replay(scenario["calls"])
-        sys.stdout.write(results_document(results))
-    else:
-        if args.command == "create":
-            result = rt.create(args.cls, args.args, args.kwargs)
-        elif args.command == "call":
-            result = rt.call(args.cls, args.key, args.method, args.args, args.kwargs)
-        else:
-            result = rt.state(args.cls, args.key)
-        print(json.dumps(result, sort_keys=True))
-        if "error" in result:
-            print(f"{result['error']}: {rt.error_message()}", file=sys.stderr)
+    if args.command == "replay" and args.concurrent:
+        sim = local_runtime.Simulation(entities.ENTITIES, seed=args.seed,
+                                       duplicate=args.duplicate, crash=args.crash,
+                                       isolation=isolation)
+        if args.state and os.path.exists(args.state):
+            sim.rt.load(args.state)
+        results = sim.replay(sfgen_client.read_scenario(args.scenario))
+        rt = sim.rt
+        if args.stats:
+            print(" ".join(f"{k}={v}" for k, v in sim.stats.items()), file=sys.stderr)
+        if sim.stats["no_reply"]:
+            print(f"{sim.stats['no_reply']} requests got no reply", file=sys.stderr)
             status = 1
+        sys.stdout.write(sfgen_client.results_document(results))
+    else:
+        status = sfgen_client.run_command(rt, args, run=rt.step)
 
     if args.state:
         rt.save(args.state)

@@ -101,7 +101,8 @@ class User:
     def _sf_reserve_2(self, _sf_v):
         # app.py:68
         hotel = _sf_v["hotel"]
-        return _sf.Read(hotel, "hotel_id", resume=4, into="_sf_hotel_id", vars=_sf.keep(_sf_v, locals(), ("in_day", "ok", "out_day")))
+        _sf_t1 = self.reservations
+        return _sf.Read(hotel, "hotel_id", resume=4, into="_sf_hotel_id", vars=_sf.keep(_sf_v, locals(), ("_sf_t1", "in_day", "ok", "out_day")))
 
     def _sf_reserve_3(self, _sf_v):
         # app.py:69
@@ -111,9 +112,10 @@ class User:
     def _sf_reserve_4(self, _sf_v):
         # app.py:68
         _sf_hotel_id = _sf_v["_sf_hotel_id"]
+        _sf_t1 = _sf_v["_sf_t1"]
         in_day = _sf_v["in_day"]
         out_day = _sf_v["out_day"]
-        self.reservations.append(_sf_hotel_id + ":" + str(in_day) + "-" + str(out_day))
+        _sf_t1.append(_sf_hotel_id + ":" + str(in_day) + "-" + str(out_day))
         return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("ok",)))
 
 

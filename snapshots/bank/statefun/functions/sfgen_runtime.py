@@ -433,18 +433,21 @@ class _Shared:
                 return {"$alias": seen}
             self.paths[id(v)] = path
             self.keep.append(v)
+            # (only containers need a path of their own: the rest is encoded at once)
             if t is list:
-                return [self.enc(x, path + [i]) for i, x in enumerate(v)]
+                return [self.enc(x, path + [i]) if type(x) in _CONTAINERS else _enc(x)
+                        for i, x in enumerate(v)]
             out = {}
             for k, x in v.items():
                 if type(k) is not str:  # (no paths through other keys: copied as they are)
                     return _enc_pairs(v)
-                out[k] = self.enc(x, path + [k])
+                out[k] = self.enc(x, path + [k]) if type(x) in _CONTAINERS else _enc(x)
             if len(out) == 1 and k in _MARKS:
                 return {"$dict": [[k, out[k]]]}
             return out
         if t is tuple:
-            return {"$tuple": [self.enc(x, path + [i]) for i, x in enumerate(v)]}
+            return {"$tuple": [self.enc(x, path + [i]) if type(x) in _CONTAINERS else _enc(x)
+                               for i, x in enumerate(v)]}
         return _enc(v)
 
 

@@ -2511,6 +2511,26 @@ fn decide_split(entities: &mut [Entity], cx: &mut Ctx<'_>) {
                 };
                 diags.push(d);
             }
+            // A statement kept as text (`match`) cannot live in a split method: sfgen does
+            // not see which variables it reads and binds, nor its `return`s.
+            if m.split {
+                let why = reason.get(&m.name).cloned();
+                walk_stmts(&m.def.body, false, &mut |st| {
+                    if matches!(st.kind, StmtKind::Raw { .. }) {
+                        let d = Diagnostic::error(
+                            Code::OpaqueInSplit,
+                            format!("a `match` statement in `{}`, which waits for other entities", m.name),
+                            Span::new(st.span.lo, st.span.lo + 5),
+                        )
+                        .label("sfgen keeps `match` as written and cannot carry it across a wait")
+                        .hint("rewrite it with `if`/`elif`, or move it into a method of self that makes no remote operation");
+                        diags.push(match &why {
+                            Some((span, label)) => d.note(*span, label.clone()),
+                            None => d,
+                        });
+                    }
+                });
+            }
         }
         cx.diags.extend(diags);
     }

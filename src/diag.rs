@@ -53,6 +53,7 @@ codes! {
     Duplicate = "SF0025", Error, "an entity or method is defined twice";
     NoSelf = "SF0026", Error, "an entity method does not take `self` as its first parameter";
     TooDeep = "SF0027", Error, "the program nests expressions or statements too deeply";
+    OpaqueInSplit = "SF0028", Error, "a `match` statement in a method that waits for other entities";
     UnknownType = "SW0001", Warning, "an annotation names a type sfgen does not know";
     UnusedEntityResult = "SW0002", Warning, "a method's declared return type disagrees with what it returns";
     CallCycle = "SW0003", Warning, "a cycle of calls between entities can deadlock under concurrency";

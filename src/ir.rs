@@ -95,6 +95,9 @@ pub struct Method {
     /// Empty for methods without remote operations: they run as written.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<Block>,
+    /// What block code calls for its locals (see `split::SplitMethod::locals_call`).
+    #[serde(skip)]
+    pub locals_call: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -341,8 +344,10 @@ fn method(m: &analyse::Method, span: Span, src: &Source<'_>) -> Method {
         })
         .collect();
     let def_stmt = Stmt::new(StmtKind::FunctionDef(Box::new(m.def.clone())), span);
+    let mut locals_call = "locals()";
     let (code, blocks) = if m.split {
         let sm = split::split_method(m);
+        locals_call = sm.locals_call;
         let blocks = sm
             .blocks
             .iter()
@@ -382,6 +387,7 @@ fn method(m: &analyse::Method, span: Span, src: &Source<'_>) -> Method {
         remote_ops,
         code,
         blocks,
+        locals_call,
     }
 }
 
@@ -390,9 +396,9 @@ fn keep(sm: &split::SplitMethod, to: usize, into: Option<&str>) -> Vec<String> {
 }
 
 /// `return _sf.Jump(N, _sf.keep(_sf_v, locals(), (...)))` for a jump inside block code.
-pub fn jump_code(to: usize, keep: &[String]) -> String {
+pub fn jump_code(to: usize, keep: &[String], locals_call: &str) -> String {
     format!(
-        "_sf.Jump({to}, _sf.keep(_sf_v, locals(), {}))",
+        "_sf.Jump({to}, _sf.keep(_sf_v, {locals_call}, {}))",
         names_tuple(keep)
     )
 }
@@ -421,7 +427,7 @@ fn block(sm: &split::SplitMethod, b: &split::Block, src: &Source<'_>) -> Block {
         }
         let marker = format!("{}({target})", split::JUMP_MARKER);
         if code.contains(&marker) {
-            code = code.replace(&marker, &jump_code(target, &keep(sm, target, None)));
+            code = code.replace(&marker, &jump_code(target, &keep(sm, target, None), sm.locals_call));
         }
     }
     let exit = match &b.term {

@@ -71,6 +71,9 @@ pub struct Block {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SplitMethod {
     pub blocks: Vec<Block>,
+    /// How block code gets its locals for `_sf.keep`: `locals()` (which ruff understands),
+    /// or the runtime's alias of the builtin when the method has a variable `locals`.
+    pub locals_call: &'static str,
 }
 
 /// The name of the marker call that stands for "jump to block N" inside plain statements;
@@ -112,6 +115,19 @@ fn call(f: &str, args: Vec<Expr>) -> Expr {
     )
 }
 
+/// `_sf.<f>(args)`: a helper of the runtime core (immune to the app's own names, e.g. a
+/// parameter called `list` or `len`).
+fn sf_call(f: &str, args: Vec<Expr>) -> Expr {
+    Expr::new(
+        ExprKind::Call {
+            func: Box::new(Expr::new(ExprKind::Attribute(Box::new(name("_sf")), f.to_string()), NOSPAN)),
+            args,
+            keywords: vec![],
+        },
+        NOSPAN,
+    )
+}
+
 fn int(n: usize) -> Expr {
     Expr::new(ExprKind::Const(Const::Int(n.to_string())), NOSPAN)
 }
@@ -128,7 +144,8 @@ pub fn split_method(m: &Method) -> SplitMethod {
         cur: None,
         loops: vec![],
         n_tmp: 0,
-        used_names: BTreeSet::new(),
+        // the frame dict and the runtime module of every block function
+        used_names: ["_sf_v", "_sf"].into_iter().map(String::from).collect(),
         cur_span: m.def.name_span,
     };
     let entry = b.new_block();
@@ -140,7 +157,11 @@ pub fn split_method(m: &Method) -> SplitMethod {
     let blocks = cleanup(b.blocks);
     let params: Vec<String> = m.params.iter().map(|p| p.name.clone()).collect();
     let locals = local_names(m, &blocks);
-    analyse_blocks(blocks, &params, &locals)
+    let mut sm = analyse_blocks(blocks, &params, &locals);
+    if locals.contains("locals") {
+        sm.locals_call = "_sf.frame_locals()";
+    }
+    sm
 }
 
 impl Builder<'_> {
@@ -379,7 +400,7 @@ impl Builder<'_> {
                 let it = self.hoist(iter);
                 let seq = self.fresh("seq");
                 let idx = self.fresh("i");
-                self.emit(assign(&seq, call("list", vec![it])));
+                self.emit(assign(&seq, sf_call("loop_seq", vec![it])));
                 self.emit(assign(&idx, int(0)));
                 let head = self.new_block();
                 self.terminate(Term::Jump(head));
@@ -387,7 +408,7 @@ impl Builder<'_> {
                 let test = Expr::new(
                     ExprKind::Compare(
                         Box::new(name(&idx)),
-                        vec![("<", call("len", vec![name(&seq)]))],
+                        vec![("<", sf_call("loop_len", vec![name(&seq)]))],
                     ),
                     NOSPAN,
                 );
@@ -507,17 +528,33 @@ impl Builder<'_> {
             }
             ExprKind::Subscript(b, i) => {
                 let b = self.stable_target(b);
-                let i = if is_stable(i) {
-                    (**i).clone()
-                } else {
-                    let tmp = self.fresh("t");
-                    let v = self.hoist(i);
-                    self.emit(assign(&tmp, v));
-                    name(&tmp)
-                };
+                let i = self.stable_index(i);
                 Expr::new(ExprKind::Subscript(Box::new(b), Box::new(i)), t.span)
             }
             _ => t.clone(),
+        }
+    }
+
+    /// The index of a subscript target computed now, in order: a value, or each bound of
+    /// a slice (`del self.lst[r.get():]`), or each element of a tuple of those.
+    fn stable_index(&mut self, i: &Expr) -> Expr {
+        match &i.kind {
+            ExprKind::Slice { lower, upper, step } => {
+                let mut part = |p: &Option<Box<Expr>>| p.as_ref().map(|x| Box::new(self.stable_index(x)));
+                let (lower, upper, step) = (part(lower), part(upper), part(step));
+                Expr::new(ExprKind::Slice { lower, upper, step }, i.span)
+            }
+            ExprKind::Tuple(xs) => {
+                let xs = xs.iter().map(|x| self.stable_index(x)).collect();
+                Expr::new(ExprKind::Tuple(xs), i.span)
+            }
+            _ if is_stable(i) => i.clone(),
+            _ => {
+                let tmp = self.fresh("t");
+                let v = self.hoist(i);
+                self.emit(assign(&tmp, v));
+                name(&tmp)
+            }
         }
     }
 
@@ -1344,9 +1381,12 @@ fn analyse_blocks(blocks: Vec<B>, params: &[String], locals: &BTreeSet<String>) 
     // use: read before any definite binding in the block; def: definitely bound.
     let mut uses: Vec<BTreeSet<String>> = vec![];
     let mut defs: Vec<BTreeSet<String>> = vec![];
+    // kills: names a block leaves unbound (`del x` with no binding after it)
+    let mut kills: Vec<BTreeSet<String>> = vec![];
     for b in &blocks {
         let mut used = BTreeSet::new();
         let mut defined = BTreeSet::new();
+        let mut killed = BTreeSet::new();
         for s in &b.stmts {
             let mut r = BTreeSet::new();
             stmt_reads(s, &mut r);
@@ -1355,8 +1395,24 @@ fn analyse_blocks(blocks: Vec<B>, params: &[String], locals: &BTreeSet<String>) 
                     used.insert(x);
                 }
             }
-            defined.extend(must_binds(s));
+            for x in must_binds(s) {
+                killed.remove(&x);
+                defined.insert(x);
+            }
+            // `del x`, here or inside a plain `if`/`for`/... of the block: x may be
+            // unbound after it (a later binding in the block binds it again)
+            walk_stmts(std::slice::from_ref(s), false, &mut |d| {
+                if let StmtKind::Delete(ts) = &d.kind {
+                    for t in ts {
+                        if let Some(x) = t.as_name() {
+                            defined.remove(x);
+                            killed.insert(x.to_string());
+                        }
+                    }
+                }
+            });
         }
+        kills.push(killed);
         let mut r = BTreeSet::new();
         if let Some(t) = &b.term {
             term_reads(t, &mut r);
@@ -1408,6 +1464,7 @@ fn analyse_blocks(blocks: Vec<B>, params: &[String], locals: &BTreeSet<String>) 
             };
             let out: Vec<String> = unbound_in[i]
                 .iter()
+                .chain(kills[i].iter())
                 .filter(|x| !defs[i].contains(*x) && Some(x.as_str()) != into)
                 .cloned()
                 .collect();
@@ -1442,7 +1499,7 @@ fn analyse_blocks(blocks: Vec<B>, params: &[String], locals: &BTreeSet<String>) 
             live_in: live_in[i].iter().cloned().collect(),
         });
     }
-    SplitMethod { blocks: out }
+    SplitMethod { blocks: out, locals_call: "locals()" }
 }
 
 /// The variables live when control reaches `target` (what a jump or suspension keeps).

@@ -110,6 +110,11 @@ pub fn entities_py(ir: &Ir) -> String {
                 .collect(),
         })
         .collect();
+    if ir.entities.iter().flat_map(|e| &e.methods).any(|m| m.locals_call != "locals()") {
+        // ruff sees through `locals()` only: with the runtime's alias of it (the app has a
+        // variable `locals`) every local kept for a later block would look unused
+        future.insert_str(0, "# ruff: noqa: F841\n");
+    }
     let page = EntitiesPy {
         docstring,
         future,
@@ -138,7 +143,7 @@ fn class(ir: &Ir, e: &ir::Entity) -> String {
                 out += &indent(&method.code, "    ");
                 for b in &method.blocks {
                     out.push('\n');
-                    out += &indent(&block_fn(ir, &method.name, b), "    ");
+                    out += &indent(&block_fn(ir, method, b), "    ");
                 }
             }
         }
@@ -146,7 +151,8 @@ fn class(ir: &Ir, e: &ir::Entity) -> String {
     out.trim_end().to_string()
 }
 
-fn block_fn(ir: &Ir, method: &str, b: &ir::Block) -> String {
+fn block_fn(ir: &Ir, m: &ir::Method, b: &ir::Block) -> String {
+    let method = &m.name;
     let mut body = String::new();
     if !b.lines.is_empty() {
         body += &format!("# {}:{}\n", ir.source, b.lines);
@@ -160,7 +166,7 @@ fn block_fn(ir: &Ir, method: &str, b: &ir::Block) -> String {
         }
     }
     body += &b.code;
-    body += &exit_code(&b.exit);
+    body += &exit_code(&b.exit, m.locals_call);
     if body.trim().is_empty() || body.lines().all(|l| l.trim_start().starts_with('#')) {
         body += "pass\n";
     }
@@ -171,11 +177,8 @@ fn block_fn(ir: &Ir, method: &str, b: &ir::Block) -> String {
     )
 }
 
-fn keep(names: &[String]) -> String {
-    format!("_sf.keep(_sf_v, locals(), {})", ir::names_tuple(names))
-}
-
-fn exit_code(e: &Exit) -> String {
+fn exit_code(e: &Exit, locals_call: &str) -> String {
+    let keep = |names: &[String]| format!("_sf.keep(_sf_v, {locals_call}, {})", ir::names_tuple(names));
     match e {
         Exit::Jump { to, keep: k } => format!("return _sf.Jump({to}, {})\n", keep(k)),
         Exit::Branch {

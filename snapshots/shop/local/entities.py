@@ -60,7 +60,7 @@ class User:
         # app.py:44-47
         items = _sf_v["items"]
         total_price: int = 0
-        _sf_seq = list(items)
+        _sf_seq = _sf.loop_seq(items)
         _sf_i = 0
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "items", "total_price")))
 
@@ -68,7 +68,7 @@ class User:
         # app.py:45-47
         _sf_i = _sf_v["_sf_i"]
         _sf_seq = _sf_v["_sf_seq"]
-        if _sf_i < len(_sf_seq):
+        if _sf_i < _sf.loop_len(_sf_seq):
             return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "items", "total_price")))
         return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("items", "total_price")))
 

@@ -145,7 +145,7 @@ class Bank:
     def _sf_total_deposits_0(self, _sf_v):
         # app.py:70-72
         total: int = 0
-        _sf_seq = list(self.accounts)
+        _sf_seq = _sf.loop_seq(self.accounts)
         _sf_i = 0
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "total")))
 
@@ -153,7 +153,7 @@ class Bank:
         # app.py:71-72
         _sf_i = _sf_v["_sf_i"]
         _sf_seq = _sf_v["_sf_seq"]
-        if _sf_i < len(_sf_seq):
+        if _sf_i < _sf.loop_len(_sf_seq):
             return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "total")))
         return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("total",)))
 
@@ -186,7 +186,7 @@ class Bank:
         # app.py:76-82
         best: str = ""
         best_balance: int = -1
-        _sf_seq = list(self.accounts)
+        _sf_seq = _sf.loop_seq(self.accounts)
         _sf_i = 0
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "best", "best_balance")))
 
@@ -194,7 +194,7 @@ class Bank:
         # app.py:78-82
         _sf_i = _sf_v["_sf_i"]
         _sf_seq = _sf_v["_sf_seq"]
-        if _sf_i < len(_sf_seq):
+        if _sf_i < _sf.loop_len(_sf_seq):
             return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "best", "best_balance")))
         return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("best",)))
 

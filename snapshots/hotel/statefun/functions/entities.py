@@ -143,7 +143,7 @@ class Search:
     def _sf_nearby_0(self, _sf_v):
         # app.py:86-88
         scored: List[List] = []
-        _sf_seq = list(self.hotels)
+        _sf_seq = _sf.loop_seq(self.hotels)
         _sf_i = 0
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "scored")))
 
@@ -151,7 +151,7 @@ class Search:
         # app.py:87-88
         _sf_i = _sf_v["_sf_i"]
         _sf_seq = _sf_v["_sf_seq"]
-        if _sf_i < len(_sf_seq):
+        if _sf_i < _sf.loop_len(_sf_seq):
             return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "in_day", "lat", "lon", "out_day", "scored")))
         return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("in_day", "out_day", "scored")))
 
@@ -170,7 +170,7 @@ class Search:
         scored = _sf_v["scored"]
         scored.sort(key=lambda pair: pair[0])
         profiles: List[Dict[str, str]] = []
-        _sf_seq1 = list(scored[:3])
+        _sf_seq1 = _sf.loop_seq(scored[:3])
         _sf_i2 = 0
         return _sf.Jump(5, _sf.keep(_sf_v, locals(), ("_sf_i2", "_sf_seq1", "in_day", "out_day", "profiles")))
 
@@ -186,7 +186,7 @@ class Search:
         # app.py:91-94
         _sf_i2 = _sf_v["_sf_i2"]
         _sf_seq1 = _sf_v["_sf_seq1"]
-        if _sf_i2 < len(_sf_seq1):
+        if _sf_i2 < _sf.loop_len(_sf_seq1):
             return _sf.Jump(6, _sf.keep(_sf_v, locals(), ("_sf_i2", "_sf_seq1", "in_day", "out_day", "profiles")))
         return _sf.Jump(7, _sf.keep(_sf_v, locals(), ("profiles",)))
 
@@ -234,7 +234,7 @@ class Search:
         # app.py:98-111
         best: List[str] = []
         best_score: float = 0.0
-        _sf_seq = list(self.hotels)
+        _sf_seq = _sf.loop_seq(self.hotels)
         _sf_i = 0
         return _sf.Jump(1, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "best", "best_score", "lat", "lon", "require")))
 
@@ -242,7 +242,7 @@ class Search:
         # app.py:100-111
         _sf_i = _sf_v["_sf_i"]
         _sf_seq = _sf_v["_sf_seq"]
-        if _sf_i < len(_sf_seq):
+        if _sf_i < _sf.loop_len(_sf_seq):
             return _sf.Jump(2, _sf.keep(_sf_v, locals(), ("_sf_i", "_sf_seq", "best", "best_score", "lat", "lon", "require")))
         return _sf.Jump(3, _sf.keep(_sf_v, locals(), ("best",)))
 

@@ -227,6 +227,17 @@ class Create:
         self.vars = vars
 
 
+def loop_seq(it):
+    """What a split `for` loop walks by index: a list itself (so that, as in Python, items
+    appended or removed during the loop count), anything else as a list of its items, taken
+    when the loop starts."""
+    return it if type(it) is list else list(it)
+
+
+loop_len = len
+frame_locals = locals  # the builtin: called in a block function, it gives the block's locals
+
+
 def keep(v, loc, names):
     """The live variables of the next block: each of `names` from the block's locals
     `loc` when bound there, else from the frame's variables `v`; unbound names are left
@@ -308,6 +319,28 @@ class EntitySpec:
         for name, m in self.methods.items():
             m._sf_attach(cls, name)
         cls._sf_entity = self  # the codec encodes instances of cls as references
+        # Plain Python has one object per entity, so identity is equality by key; here an
+        # entity is loaded afresh for every event, so an object kept in a field (`self.best
+        # = self`) is another object later: equality and hashing go by (class, key), like
+        # Ref's (unless the app defines its own).
+        if "__eq__" not in cls.__dict__ and "__hash__" not in cls.__dict__:
+            cls.__eq__ = _entity_eq
+            cls.__hash__ = _entity_hash
+
+
+def _entity_eq(self, other):
+    if self is other:
+        return True
+    spec = type(self)._sf_entity
+    if type(other) is Ref:
+        return other._sf_cls == spec.name and other._sf_key == self.__key__()
+    if getattr(type(other), "_sf_entity", None) is spec:
+        return self.__key__() == other.__key__()
+    return NotImplemented
+
+
+def _entity_hash(self):
+    return hash((type(self)._sf_entity.name, self.__key__()))
 
 
 # ---------------------------------------------------------------------------------------

@@ -332,15 +332,21 @@ def _entity_eq(self, other):
     if self is other:
         return True
     spec = type(self)._sf_entity
-    if type(other) is Ref:
-        return other._sf_cls == spec.name and other._sf_key == self.__key__()
-    if getattr(type(other), "_sf_entity", None) is spec:
-        return self.__key__() == other.__key__()
+    try:  # (in __init__, before the key is set, identity is all there is)
+        if type(other) is Ref:
+            return other._sf_cls == spec.name and other._sf_key == self.__key__()
+        if getattr(type(other), "_sf_entity", None) is spec:
+            return self.__key__() == other.__key__()
+    except AttributeError:
+        pass
     return NotImplemented
 
 
 def _entity_hash(self):
-    return hash((type(self)._sf_entity.name, self.__key__()))
+    try:
+        return hash((type(self)._sf_entity.name, self.__key__()))
+    except AttributeError:  # (in __init__, before the key is set)
+        return object.__hash__(self)
 
 
 # ---------------------------------------------------------------------------------------
@@ -426,17 +432,31 @@ class _Shared:
     In plain Python `d = self.d`, `b = a` or a list passed to a helper of self are one
     object under two names; a frame that travels as JSON would come back with copies, and
     writes through one name would be lost to the other. So each list or dict is written
-    once: where it appears again, or is (part of) one of the entity's fields, the frame
-    holds {"$alias": path} instead, a path from the fields (["f", field, key...]) or from
+    once: where it appears again, or is (part of) one of the entity's fields or of a
+    method's default values, the frame holds {"$alias": path} instead, a path from the
+    fields (["f", field, key...]), the defaults (["d", method, index or name, key...]) or
     an earlier frame of the entity (["v", frame index, variable, key...]). The entity is
     held by the request while its frames are suspended (isolation), so the paths still
     lead to the same containers when the frames resume."""
 
-    def __init__(self, fields):
-        self.fields = fields
+    def __init__(self, obj):
+        self.obj = obj
         self.paths = None  # id(container) -> path; the fields are indexed when needed
         self.keep = []     # (the containers stay alive, so their ids stay theirs)
         self.aliases = 0
+
+    def _index_roots(self):
+        self.paths = {}
+        for name, x in self.obj.__dict__.items():
+            self._index(x, ["f", name])
+        # a mutable default value (`xs: List[int] = []`) is one object for all calls
+        spec = type(self.obj)._sf_entity
+        for name, m in spec.methods.items():
+            f = m.func
+            for i, x in enumerate(getattr(f, "__defaults__", None) or ()):
+                self._index(x, ["d", name, i])
+            for k, x in (getattr(f, "__kwdefaults__", None) or {}).items():
+                self._index(x, ["d", name, k])
 
     def _index(self, v, path):
         t = type(v)
@@ -457,9 +477,7 @@ class _Shared:
             return v
         if t is list or t is dict:
             if self.paths is None:
-                self.paths = {}
-                for name, x in self.fields.items():
-                    self._index(x, ["f", name])
+                self._index_roots()
             seen = self.paths.get(id(v))
             if seen is not None:
                 self.aliases += 1
@@ -510,6 +528,11 @@ def _put_back(x, stack, obj):
             if path[0] == "f":
                 cur = obj.__dict__[path[1]]
                 rest = path[2:]
+            elif path[0] == "d":  # a default value of a method (see _Shared)
+                f = type(obj)._sf_entity.methods[path[1]].func
+                k = path[2]
+                cur = f.__defaults__[k] if type(k) is int else f.__kwdefaults__[k]
+                rest = path[3:]
             else:
                 cur = stack[path[1]]["vars"][path[2]]
                 rest = path[3:]
@@ -567,10 +590,10 @@ def _hook(d):
             return tuple(items)
         if "$alias" in d:
             path = d["$alias"]
-            if type(path) is list and len(path) >= 2 and path[0] in ("f", "v") and all(
+            if type(path) is list and len(path) >= 2 and path[0] in ("f", "v", "d") and all(
                     type(k) is str or type(k) is int for k in path):
                 return _Alias(path)
-            raise ValueError("$alias must be a path [\"f\" | \"v\", ...]")
+            raise ValueError("$alias must be a path [\"f\" | \"d\" | \"v\", ...]")
         if "$dict" in d:
             pairs = d["$dict"]
             if type(pairs) is not list or not all(
@@ -709,7 +732,7 @@ def _enc_stack(stack, here=None):
         cls, key = f["to"]
         mine = here is not None and cls == here[0] and key == here[1]
         if mine and shared is None:
-            shared = _Shared(here[2].__dict__)
+            shared = _Shared(here[2])
         before = shared.aliases if mine else 0
         vars_w = {}
         for name, x in f["vars"].items():

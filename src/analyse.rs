@@ -412,13 +412,21 @@ pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
     // Pass 2: fields and method signatures of every entity (needed to type remote calls).
     for (c, _) in &entity_defs {
         let fields = collect_fields(&mut cx, c);
-        cx.fields.insert(
-            c.name.clone(),
-            fields
-                .iter()
-                .map(|f| (f.name.clone(), f.ty.clone()))
-                .collect(),
-        );
+        let mut readable: BTreeMap<String, Ty> = fields
+            .iter()
+            .map(|f| (f.name.clone(), f.ty.clone()))
+            .collect();
+        // A `@property` reads like a field from other entities (`o.total`): the entity
+        // computes it when the read arrives.
+        for s in &c.body {
+            if let StmtKind::FunctionDef(f) = &s.kind {
+                if f.decorators.iter().any(|d| d.as_name() == Some("property")) {
+                    let ty = f.returns.as_ref().map(|r| ann_type(&cx, r)).unwrap_or(Ty::Any);
+                    readable.entry(f.name.clone()).or_insert(ty);
+                }
+            }
+        }
+        cx.fields.insert(c.name.clone(), readable);
         let mut sigs = BTreeMap::new();
         for s in &c.body {
             if let StmtKind::FunctionDef(f) = &s.kind {

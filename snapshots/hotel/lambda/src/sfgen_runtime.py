@@ -1396,6 +1396,17 @@ class Operator:
             if kind == "read":
                 fields = record["fields"]
                 attr = ev["attr"]
+                prop = getattr(self.spec.cls, attr, None) if attr not in fields else None
+                if isinstance(prop, property):  # computed by the entity, as Python does
+                    obj = self._load(record)
+                    try:
+                        payload = {"ok": _enc(prop.fget(obj))}
+                    except _Unencodable as exc:
+                        payload = {"error": _error(NotSerializable(
+                            f"property '{attr}' of {me}[{key!r}]: {exc}"))}
+                    except Exception as exc:  # noqa: BLE001 (the property raised)
+                        payload = {"error": _error(exc)}
+                    return self._store(record, obj), [_reply(ev, stack, payload)]
                 if attr not in fields:
                     payload = {"error": _error(AttributeError(
                         f"'{me}' object has no attribute '{attr}'"))}

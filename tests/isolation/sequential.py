@@ -44,7 +44,10 @@ def check_case(same, project, case_dir, seeds):
     stats = {}
     for seed in range(seeds):
         for duplicate, crash in CONFIGS:
-            sim = local_runtime.Simulation(entities.ENTITIES, seed=seed, duplicate=duplicate,
+            # each run is a fresh start of the app, as the oracle's is (a module's state,
+            # e.g. a mutable default value, must not carry over from the previous run)
+            app = load("entities", os.path.join(project, "entities.py"))
+            sim = local_runtime.Simulation(app.ENTITIES, seed=seed, duplicate=duplicate,
                                            crash=crash)
             results = sim.replay(alone)
             for k, v in sim.stats.items():

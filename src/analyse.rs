@@ -287,6 +287,8 @@ struct Ctx<'a> {
     entity_names: BTreeSet<String>,
     /// Module-level classes that are not entities.
     plain_classes: BTreeSet<String>,
+    /// The module's plain classes, for the methods entities inherit from them.
+    plain_defs: BTreeMap<String, ClassDef>,
     /// Every name bound at module level (for unknown-type warnings).
     module_names: BTreeSet<String>,
     fields: BTreeMap<String, BTreeMap<String, Ty>>,
@@ -304,6 +306,7 @@ impl<'a> Ctx<'a> {
             diags: vec![],
             entity_names: BTreeSet::new(),
             plain_classes: BTreeSet::new(),
+            plain_defs: BTreeMap::new(),
             module_names: BTreeSet::new(),
             fields: BTreeMap::new(),
             methods: BTreeMap::new(),
@@ -370,6 +373,7 @@ pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
             }
             StmtKind::ClassDef(c) => {
                 cx.plain_classes.insert(c.name.clone());
+                cx.plain_defs.insert(c.name.clone(), (**c).clone());
                 cx.module_names.insert(c.name.clone());
                 first_plain_class.get_or_insert(c);
             }
@@ -418,12 +422,15 @@ pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
             .collect();
         // A `@property` reads like a field from other entities (`o.total`): the entity
         // computes it when the read arrives.
-        for s in &c.body {
-            if let StmtKind::FunctionDef(f) = &s.kind {
-                if f.decorators.iter().any(|d| d.as_name() == Some("property")) {
-                    let ty = f.returns.as_ref().map(|r| ann_type(&cx, r)).unwrap_or(Ty::Any);
-                    readable.entry(f.name.clone()).or_insert(ty);
-                }
+        let inherited = inherited_defs(&cx, c);
+        let own = c.body.iter().filter_map(|s| match &s.kind {
+            StmtKind::FunctionDef(f) => Some(&**f),
+            _ => None,
+        });
+        for f in own.chain(inherited.iter()) {
+            if f.decorators.iter().any(|d| d.as_name() == Some("property")) {
+                let ty = f.returns.as_ref().map(|r| ann_type(&cx, r)).unwrap_or(Ty::Any);
+                readable.entry(f.name.clone()).or_insert(ty);
             }
         }
         cx.fields.insert(c.name.clone(), readable);
@@ -437,6 +444,10 @@ pub fn analyse(module: &Module, src: &str) -> (App, Vec<Diagnostic>) {
                     .unwrap_or(Ty::Any);
                 sigs.insert(f.name.clone(), ret);
             }
+        }
+        for f in inherited.iter().filter(|f| plain_callable(f)) {
+            let ret = f.returns.as_ref().map(|r| ann_type(&cx, r)).unwrap_or(Ty::Any);
+            sigs.entry(f.name.clone()).or_insert(ret);
         }
         cx.methods.insert(c.name.clone(), sigs);
     }
@@ -960,6 +971,27 @@ fn entity(cx: &mut Ctx<'_>, c: &ClassDef, span: Span) -> Entity {
             _ => {}
         }
     }
+    // Methods inherited from plain classes of the module: callable like the entity's own
+    // (they run as written; remote operations in them are not compiled).
+    for f in inherited_defs(cx, c).into_iter().filter(plain_callable) {
+        if seen.contains_key(&f.name) {
+            continue;
+        }
+        let params = inherited_params(cx, &f);
+        let returns = f.returns.as_ref().map(|r| ann_type(cx, r)).unwrap_or(Ty::Any);
+        methods.push(Method {
+            name: f.name.clone(),
+            params,
+            returns,
+            read_only: false,
+            split: false,
+            remote: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            self_calls: BTreeSet::new(),
+            public: true,
+            def: f,
+        });
+    }
     let mut class = c.clone();
     class.decorators.retain(|d| !is_stateflow_decorator(d));
     Entity {
@@ -1243,6 +1275,68 @@ fn method(cx: &mut Ctx<'_>, entity: &str, key: &str, fields: &[Field], f: &FuncD
         self_calls,
         public: !is_dunder && !static_,
     }
+}
+
+/// The methods (and properties) an entity inherits from plain classes of the module, its
+/// bases depth first (Python's order for single inheritance), without those the entity
+/// defines itself or an earlier base already gave.
+fn inherited_defs(cx: &Ctx<'_>, c: &ClassDef) -> Vec<FuncDef> {
+    let mut names: BTreeSet<String> = c
+        .body
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::FunctionDef(f) => Some(f.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut out = vec![];
+    let mut visited = BTreeSet::new();
+    let mut stack: Vec<String> = c.bases.iter().rev().filter_map(|b| b.as_name().map(String::from)).collect();
+    while let Some(base) = stack.pop() {
+        let Some(def) = cx.plain_defs.get(&base) else { continue };
+        if !visited.insert(base) {
+            continue;
+        }
+        for s in &def.body {
+            if let StmtKind::FunctionDef(f) = &s.kind {
+                if names.insert(f.name.clone()) {
+                    out.push((**f).clone());
+                }
+            }
+        }
+        stack.extend(def.bases.iter().rev().filter_map(|b| b.as_name().map(String::from)));
+    }
+    out
+}
+
+/// An inherited method other entities may call: not a dunder, static, class method or
+/// property.
+fn plain_callable(f: &FuncDef) -> bool {
+    let dunder = f.name.starts_with("__") && f.name.ends_with("__");
+    let special = f.decorators.iter().any(|d| {
+        matches!(d.as_name(), Some("staticmethod" | "classmethod" | "property"))
+            || matches!(&d.kind, ExprKind::Attribute(_, a) if a == "setter" || a == "deleter")
+    });
+    !dunder && !special && !f.is_async
+}
+
+fn inherited_params(cx: &Ctx<'_>, f: &FuncDef) -> Vec<ParamInfo> {
+    let p = &f.params;
+    let kinds = p
+        .posonly
+        .iter()
+        .map(|x| (x, ParamKind::PositionalOnly))
+        .chain(p.args.iter().map(|x| (x, ParamKind::Positional)))
+        .chain(p.kwonly.iter().map(|x| (x, ParamKind::KeywordOnly)));
+    kinds
+        .skip(1) // self
+        .map(|(x, kind)| ParamInfo {
+            name: x.name.clone(),
+            ty: x.annotation.as_ref().map(|a| ann_type(cx, a)).unwrap_or(Ty::Any),
+            default: x.default.as_ref().map(unparse_expr),
+            kind,
+        })
+        .collect()
 }
 
 /// NotAnEntity for plain (non-@stateflow) classes named in a type annotation of `place`

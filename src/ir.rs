@@ -282,6 +282,14 @@ fn entity(e: &analyse::Entity, src: &Source<'_>) -> Entity {
             _ => members.push(Member::Code(unparse_stmt(s, ""))),
         }
     }
+    // Methods inherited from a plain base class: registered, not printed (the class has them).
+    for m in &e.methods {
+        let own = e.class.body.iter().any(|s| matches!(&s.kind, StmtKind::FunctionDef(f) if f.name == m.name));
+        if !own {
+            let span = m.def.body.first().map_or(m.def.name_span, |s| Span::new(m.def.name_span.lo, s.span.hi));
+            methods.push(method(m, span, src));
+        }
+    }
     let mut header_class = e.class.clone();
     header_class.body = vec![];
     let header = unparse_stmt(

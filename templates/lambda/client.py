@@ -216,6 +216,9 @@ def parse_args(argv):
                         help="resend a request that was not run up to N times (default 3)")
     sfgen_client.add_commands(parser)
     args = parser.parse_args(argv)
+    if args.request_id is not None and args.command == "replay":
+        parser.error("--request-id names one request: it goes with create, call or state, "
+                     "not replay (each replayed step gets its own id)")
     if not args.local and not args.url:
         parser.error("give the API's URL with --url or $SFGEN_API_URL, or use --local")
     return args

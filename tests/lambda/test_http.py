@@ -77,7 +77,9 @@ class HttpApiTest(unittest.TestCase):
 
     def test_malformed_requests_get_4xx(self):
         step(self.p, "create", "Box", args=[1, "one"])
-        for body in ("not json", "[1]", '{"args": 1}', '{"kwargs": []}', '{"x": 1}'):
+        deep = '{"args": [' + "[" * 5000 + "]" * 5000 + "]}"
+        for body in ("not json", "[1]", '{"args": 1}', '{"kwargs": []}', '{"x": 1}',
+                     '{"args": [NaN]}', '{"args": [Infinity]}', deep):
             event = self.p.client.api_event("POST", "/Box/1/add")
             event["body"] = body
             status, doc, _ = invoke(self.p, None, None, event=event)
@@ -95,8 +97,23 @@ class HttpApiTest(unittest.TestCase):
         event["version"] = "1.0"
         self.assertEqual(invoke(self.p, None, None, event=event)[0], 400)
         self.assertEqual(self.p.handler.lambda_handler("nonsense", None)["statusCode"], 400)
+        # a key that cannot be a DynamoDB partition key (2048 bytes at most)
+        status, doc, _ = invoke(self.p, "POST", "/Tag", {"args": ["x" * 3000]})
+        self.assertEqual((status, doc["error"]), (400, "KeyTooLong"), doc)
+        self.assertIn("at most 2048 fit", doc["message"])
         # nothing ran
         self.assertEqual(invoke(self.p, "GET", "/Box/1")[1]["ok"]["items"], [])
+
+    def test_keys_come_from_the_route_parameters(self):
+        # API Gateway decodes the path parameters once; rawPath may arrive decoded too, so
+        # the handler must not split or decode it again
+        step(self.p, "create", "Tag", args=["a/b%41"])
+        event = self.p.client.api_event("GET", "/Tag/" + self.p.client.key_segment("a/b%41"))
+        self.assertEqual(event["pathParameters"], {"entity": "Tag", "key": "a/b%41"})
+        event["rawPath"] = event["requestContext"]["http"]["path"] = "/Tag/a/b%41"
+        self.assertEqual(invoke(self.p, None, None, event=event)[:2],
+                         (200, {"ok": {"name": "a/b%41", "count": 0}}))
+        self.assertEqual(invoke(self.p, "GET", "/Tag/NaN")[1]["error"], "EntityNotFound")
 
     def test_event_variants(self):
         step(self.p, "create", "Box", args=[1, "one"])
@@ -127,6 +144,11 @@ class HttpApiTest(unittest.TestCase):
         e2 = step(self.p, "call", "Box", 1, "refuse", ["b"], request_id="req-2")
         self.assertEqual(e1[:2], e2[:2])
         self.assertEqual(e1[0], 422)
+        self.assertEqual(invoke(self.p, "GET", "/Box/1")[1]["ok"]["items"], ["a", "b"])
+        # the same id on another request is refused, not answered with the old result
+        for other in (("call", "Box", 1, "add", ["z"]), ("call", "Box", 1, "refuse", ["a"])):
+            status, doc, _ = step(self.p, *other, request_id="req-1")
+            self.assertEqual((status, doc["error"]), (422, "RequestIdReused"), other)
         self.assertEqual(invoke(self.p, "GET", "/Box/1")[1]["ok"]["items"], ["a", "b"])
         item = self.moto.db.get("$request#req-1")
         self.assertEqual(item["status"]["S"], "done")

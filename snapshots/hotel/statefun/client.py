@@ -140,12 +140,19 @@ class LocalTransport:
         self.harness = harness
         self.next_request = 1
         if state_file and os.path.exists(state_file):
-            with open(state_file, encoding="utf-8") as f:
-                doc = json.load(f)
+            try:
+                with open(state_file, encoding="utf-8") as f:
+                    doc = json.load(f)
+            except (OSError, ValueError) as exc:
+                raise ClientError(f"cannot read the state file {state_file}: {exc}") from None
             if type(doc) is not dict or doc.get("format") != STATE_FORMAT:
                 raise ClientError(f"{state_file} is not a {STATE_FORMAT} file")
             self.harness.load_state(doc["harness"])
             self.next_request = int(doc.get("next_request", 1))
+        elif state_file:
+            folder = os.path.dirname(os.path.abspath(state_file))
+            if not os.path.isdir(folder):  # (before anything runs: its state would be lost)
+                raise ClientError(f"cannot keep state in {state_file}: no folder {folder}")
 
     def new_request(self):
         """r1, r2, ...: the number is the request's age."""

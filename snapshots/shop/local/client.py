@@ -71,8 +71,18 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     isolation = None if args.isolation is None else args.isolation == "on"
     rt = local_runtime.LocalRuntime(entities.ENTITIES, isolation=isolation)
-    if args.state and os.path.exists(args.state):
-        rt.load(args.state)
+    if args.state:
+        problem = None
+        if os.path.exists(args.state):
+            try:
+                rt.load(args.state)
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                problem = f"cannot read the state file {args.state}: {exc}"
+        elif not os.path.isdir(os.path.dirname(os.path.abspath(args.state))):
+            problem = f"cannot keep state in {args.state}: its folder does not exist"
+        if problem:  # (before anything runs: its state would be lost)
+            print(f"client.py: {problem}", file=sys.stderr)
+            return 2
 
     status = 0
     if args.command == "replay" and args.concurrent:

@@ -16,6 +16,7 @@ first time the request touches it and written back, with every lease released, w
 request ends (see state.py).
 """
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -80,6 +81,12 @@ def lambda_handler(event, context):
 # -- the HTTP request ------------------------------------------------------------------
 
 def _segments(event):
+    # API Gateway has matched the route and decoded its parameters once: use them (a key
+    # may hold "/" or "%"); without them (another invoker), the raw path, decoded here.
+    params = event.get("pathParameters")
+    if type(params) is dict and type(params.get("entity")) is str:
+        return [params[n] for n in ("entity", "key", "method")
+                if type(params.get(n)) is str]
     ctx = event.get("requestContext") or {}
     path = event.get("rawPath") or (ctx.get("http") or {}).get("path") or "/"
     parts = path.split("/")[1:] if path.startswith("/") else path.split("/")
@@ -92,9 +99,13 @@ def _segments(event):
 def key_of(segment):
     """An entity key from a path segment: its JSON value when it is JSON, else the text."""
     try:
-        return json.loads(segment)
-    except ValueError:
+        return json.loads(segment, parse_constant=_not_json)
+    except (ValueError, RecursionError):
         return segment
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _body(event):
@@ -104,9 +115,11 @@ def _body(event):
     try:
         if event.get("isBase64Encoded"):
             raw = base64.b64decode(raw).decode("utf-8")
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(400, "BadRequest", f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise HttpError(400, "BadRequest", "the body nests too deeply") from None
     if type(body) is not dict:
         raise HttpError(400, "BadRequest",
                         'the body must be a JSON object {"args": [...], "kwargs": {...}}')
@@ -217,6 +230,9 @@ def handle(db, parsed):
     request = rid or uuid.uuid4().hex
     owner = f"{request}@{uuid.uuid4().hex}"  # this invocation: unique even for a retry
     headers = {"x-request-id": request}
+    # what the stored answer of a request id is the answer to
+    fingerprint = hashlib.sha256(json.dumps([op, args], sort_keys=True, default=repr)
+                                 .encode("utf-8")).hexdigest()[:32]
     deadline = time.monotonic() + db.wait_seconds
     attempt = 0
     if rid is not None:  # at most once per request id
@@ -231,6 +247,10 @@ def handle(db, parsed):
             time.sleep(db.backoff(attempt))
             attempt += 1
         if stored is not None:
+            if stored.get("request", fingerprint) != fingerprint:
+                return response(422, {"error": "RequestIdReused", "message": (
+                    f"x-request-id {rid!r} was used for another request: a retry must repeat "
+                    f"the request exactly; use a new id for a new request")}, headers)
             return response(stored["status"], stored["body"],
                             {**headers, "x-sfgen-replayed": "true"})
     try:
@@ -242,12 +262,14 @@ def handle(db, parsed):
                 body = _reply_body(run(session, text))
                 status = status_of(body)
                 try:
-                    session.commit({"status": status, "body": body} if rid else None)
+                    session.commit({"status": status, "body": body, "request": fingerprint}
+                                   if rid else None)
                 except _sf.NotSerializable as exc:  # a record cannot be stored as JSON
                     session.release()
                     body = {"error": type(exc).__name__, "message": str(exc)}
                     status = status_of(body)
-                    session.commit({"status": status, "body": body} if rid else None)
+                    session.commit({"status": status, "body": body, "request": fingerprint}
+                                   if rid else None)
                 return response(status, body, headers)
             except state._Conflict as exc:  # another request holds a lease: start again
                 session.release()
@@ -269,6 +291,9 @@ def handle(db, parsed):
     except state.LeaseLost as exc:
         _unclaim(db, rid, owner)
         return response(503, {"error": "LeaseLost", "message": str(exc)}, headers)
+    except state.KeyTooLong as exc:
+        _unclaim(db, rid, owner)
+        return response(400, {"error": "KeyTooLong", "message": str(exc)}, headers)
     except Exception as exc:  # noqa: BLE001 (a fault of the runtime or of DynamoDB)
         log.exception("request %s failed", request)
         _unclaim(db, rid, owner)

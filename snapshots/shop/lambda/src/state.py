@@ -60,10 +60,22 @@ class _Conflict(Exception):
         self.pk = pk
 
 
+class KeyTooLong(ValueError):
+    """An entity's key does not fit DynamoDB's partition key (2048 bytes)."""
+
+
+MAX_KEY_BYTES = 2048  # DynamoDB's limit for a partition key
+
+
 def item_key(cls, key):
     """The partition key of entity (cls, key): 'Account#"NL01"'."""
-    return cls + "#" + json.dumps(_sf.encode(key, f"key of {cls}"), ensure_ascii=False,
-                                  separators=(",", ":"))
+    pk = cls + "#" + json.dumps(_sf.encode(key, f"key of {cls}"), ensure_ascii=False,
+                                separators=(",", ":"))
+    size = len(pk.encode("utf-8"))
+    if size > MAX_KEY_BYTES:
+        raise KeyTooLong(f"the key of a {cls} is too long for DynamoDB: its item key "
+                         f"'{cls}#...' takes {size} bytes, at most {MAX_KEY_BYTES} fit")
+    return pk
 
 
 def request_key(request):
